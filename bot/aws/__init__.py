@@ -1,0 +1,1 @@
+"""Read-only boto3 collectors, one module per service. Raw boto dicts never leave here."""

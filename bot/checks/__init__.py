@@ -1,0 +1,1 @@
+"""Checks: one small pure module per check, snapshot → findings."""

@@ -1,0 +1,74 @@
+"""The `lambda-why` command line: one module per sub-command.
+
+Each sub-command module defines `register(subparsers)`, which adds its parser and sets
+`handler` to an `async def run(args) -> int`. Exit codes follow CONTRACTS §2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import importlib.util
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from bot import __version__
+
+#: sub-command modules under bot.cli, in the order `--help` lists them
+COMMANDS = (
+    "demo",
+    "check",
+    "explain",
+    "history",
+    "diff",
+    "simulate",
+    "serve",
+    "worker",
+)
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_BAD_INPUT = 2
+EXIT_AWS = 3
+
+Handler = Callable[[argparse.Namespace], Awaitable[int]]
+
+
+class CliError(Exception):
+    """Bad input: printed as one line on stderr with exit code 2 (or `code`)."""
+
+    def __init__(self, message: str, code: int = EXIT_BAD_INPUT) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lambda-why",
+        description="Explain why an AWS Lambda function is denied.",
+    )
+    parser.add_argument("--version", action="version", version=f"lambda-why {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module_name = f"bot.cli.{name}"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        importlib.import_module(module_name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return asyncio.run(handler(args))
+    except CliError as exc:
+        print(f"lambda-why: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130

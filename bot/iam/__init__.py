@@ -1,0 +1,1 @@
+"""Pure IAM policy engine: parse, match, conditions, evaluate. No I/O."""

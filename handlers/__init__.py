@@ -1,0 +1,1 @@
+"""Bolt listeners: parse, authorize, ack, enqueue, reply. Nothing else."""
