@@ -11,7 +11,8 @@ import asyncio
 import importlib
 import importlib.util
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from bot import __version__
 
@@ -32,7 +33,7 @@ EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
 EXIT_AWS = 3
 
-Handler = Callable[[argparse.Namespace], Awaitable[int]]
+Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 class CliError(Exception):
