@@ -101,6 +101,8 @@ class FunctionConfig(BaseModel):
     role_arn: str
     kms_key_arn: str | None = None  # customer key for environment variables
     environment: dict[str, str] = Field(default_factory=dict)  # values redacted
+    #: Environment.Error from GetFunction ("KMSAccessDeniedException: ..."), when set
+    environment_error: str | None = None
     vpc: VpcConfig | None = None
     tracing_mode: str | None = None  # "Active" or "PassThrough"
     dead_letter_target: str | None = None
@@ -137,6 +139,8 @@ class EventSource(BaseModel):
 class EventSourceMapping(BaseModel):
     uuid: str
     source: EventSource
+    #: the function (possibly qualified) ARN the mapping invokes
+    function_arn: str | None = None
     state: str | None = None
     state_transition_reason: str | None = None
     last_processing_result: str | None = None
@@ -146,6 +150,11 @@ class EventSourceMapping(BaseModel):
     #: self-managed Kafka / MQ / DocumentDB: secrets, VPC, etc. (type, uri) pairs
     source_access_configurations: list[dict[str, str]] = Field(default_factory=list)
     self_managed_endpoints: dict[str, list[str]] = Field(default_factory=dict)
+    topics: list[str] = Field(default_factory=list)  # Kafka topics
+    queues: list[str] = Field(default_factory=list)  # Amazon MQ queues
+    #: customer key encrypting the mapping's filter criteria
+    kms_key_arn: str | None = None
+    filter_criteria: list[str] = Field(default_factory=list)  # filter patterns
 
 
 class Trigger(BaseModel):
@@ -165,6 +174,7 @@ class FunctionUrl(BaseModel):
     auth_type: Literal["NONE", "AWS_IAM"]
     qualifier: str | None = None
     invoke_mode: str | None = None
+    cors: dict[str, Any] | None = None
 
 
 class KmsGrant(BaseModel):
@@ -185,11 +195,24 @@ class KmsKey(BaseModel):
 class DestinationTarget(BaseModel):
     """Where failed or finished asynchronous invocations go."""
 
-    kind: Literal["dlq", "on-success", "on-failure"]
+    #: esm-on-failure: an event source mapping's on-failure destination
+    kind: Literal["dlq", "on-success", "on-failure", "esm-on-failure"]
     arn: str
     service: str  # sqs, sns, lambda, events, s3
     policy: PolicyDocument | None = None  # the target's resource policy, when read
     kms_key_arn: str | None = None
+    exists: bool | None = None  # None: not read
+    #: the event source mapping (UUID) an esm-on-failure destination belongs to
+    mapping_uuid: str | None = None
+
+
+class Secret(BaseModel):
+    """A Secrets Manager secret the function's event sources use (never its value)."""
+
+    arn: str
+    kms_key_arn: str | None = None
+    policy: PolicyDocument | None = None
+    exists: bool | None = None  # None: not read
 
 
 class Subnet(BaseModel):
@@ -208,6 +231,9 @@ class SecurityGroup(BaseModel):
 class Network(BaseModel):
     subnets: list[Subnet] = Field(default_factory=list)
     security_groups: list[SecurityGroup] = Field(default_factory=list)
+    #: ids in the function's VpcConfig that EC2 says do not exist
+    missing_subnet_ids: list[str] = Field(default_factory=list)
+    missing_security_group_ids: list[str] = Field(default_factory=list)
 
 
 class OrgPolicies(BaseModel):
@@ -263,6 +289,7 @@ class Snapshot(BaseModel):
     function_urls: list[FunctionUrl] = Field(default_factory=list)
     kms_keys: dict[str, KmsKey] = Field(default_factory=dict)  # by key ARN
     destinations: list[DestinationTarget] = Field(default_factory=list)
+    secrets: dict[str, Secret] = Field(default_factory=dict)  # by secret ARN
     network: Network | None = None
     organization: OrgPolicies | None = None
     logs: list[LogLine] = Field(default_factory=list)
