@@ -1,0 +1,400 @@
+"""CloudTrail collector: `cloudtrail:LookupEvents` for the function, its role, policies and keys.
+
+Event history (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html)
+takes ONE lookup attribute per call, returns at most 50 events a page and allows about
+2 calls a second per account and region. IAM is a global service: its events are recorded
+in us-east-1 (cn-north-1, us-gov-west-1 in the other partitions), so role and policy lookups
+go there; everything else goes to the function's region.
+
+What is asked (see `plan_lookups`):
+
+- ResourceName = the function's name, unqualified ARN and qualified ARN: changes to the
+  function and its resource policy, and denied calls to it;
+- Username = the function's name: calls made by the function's code (Lambda names the
+  execution role session after the function);
+- EventName = CreateNetworkInterface (VPC functions only): Lambda's own calls with the role
+  run in `awslambda_…` sessions that cannot be looked up by name, so they are found by event
+  name and kept only when the caller is a session of the execution role;
+- ResourceName = the role name, the role's customer managed policy and boundary ARNs, and
+  the function's KMS keys.
+
+Partial reads: every lookup that fails (AccessDenied, throttled beyond retries, endpoint
+unreachable) becomes one `Gap(operation="cloudtrail:LookupEvents", resource="<attribute>=<value>
+@<region>")`; a lookup cut at `max_pages` with more pages left becomes a gap whose error
+starts with "Truncated". The events of the lookups that succeeded are kept, so
+`snapshot.cloudtrail` is always a list once CloudTrail was asked (possibly partial: look for
+the gaps), and None only when it was not asked at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bot.snapshot import REDACTED, CloudTrailEvent, Gap, Snapshot
+from bot.timeline import is_role_session
+
+OPERATION = "cloudtrail:LookupEvents"
+#: Event history keeps 90 days.
+HISTORY_DAYS = 90
+PAGE_SIZE = 50
+DEFAULT_MAX_PAGES = 5
+#: LookupEvents allows ~2 TPS per account and region.
+DEFAULT_CONCURRENCY = 2
+THROTTLE_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+#: botocore retry configuration for CloudTrail clients (adaptive: client-side rate limiting).
+RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 6})
+#: Where each partition records global (IAM) events.
+GLOBAL_REGION = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+MAX_POLICY_LOOKUPS = 10
+MAX_KEY_LOOKUPS = 5
+
+Attribute = Literal["ResourceName", "Username", "EventName", "EventSource"]
+#: which events of a lookup are kept
+Keep = Literal["changes-and-errors", "role-sessions"]
+ClientFactory = Callable[[str], Any]  # region -> boto3 CloudTrail client
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One LookupEvents query: one attribute, one region."""
+
+    attribute: Attribute
+    value: str
+    region: str
+    keep: Keep = "changes-and-errors"
+    #: for `role-sessions`: the execution role ARN whose sessions are kept
+    role_arn: str | None = None
+    session_names: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.attribute}={self.value}@{self.region}"
+
+
+@dataclass
+class LookupResult:
+    events: list[CloudTrailEvent] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+
+
+def cloudtrail_client_config() -> Config:
+    """The botocore Config every CloudTrail client should be built with."""
+    return RETRY_CONFIG
+
+
+def global_region(partition: str, region: str) -> str:
+    return GLOBAL_REGION.get(partition, region)
+
+
+def plan_lookups(snapshot: Snapshot) -> list[Lookup]:
+    """The LookupEvents queries for one function (see the module docstring)."""
+    fn = snapshot.function
+    region = snapshot.region
+    iam_region = global_region(snapshot.partition, region)
+    role_arn = fn.role_arn
+    role_name = snapshot.role.name if snapshot.role else role_arn.rsplit("/", 1)[-1]
+    lookups: list[Lookup] = [
+        Lookup("ResourceName", fn.name, region),
+        Lookup("ResourceName", fn.arn, region),
+    ]
+    if fn.qualifier:
+        lookups.append(Lookup("ResourceName", f"{fn.arn}:{fn.qualifier}", region))
+    lookups.append(
+        Lookup(
+            "Username",
+            fn.name,
+            region,
+            keep="role-sessions",
+            role_arn=role_arn,
+            session_names=(fn.name,),
+        )
+    )
+    if fn.vpc is not None and fn.vpc.subnet_ids:
+        lookups.append(
+            Lookup(
+                "EventName",
+                "CreateNetworkInterface",
+                region,
+                keep="role-sessions",
+                role_arn=role_arn,
+                session_names=(fn.name, "awslambda_*"),
+            )
+        )
+    lookups.append(Lookup("ResourceName", role_name, iam_region))
+    policy_arns: list[str] = []
+    if snapshot.role is not None:
+        policy_arns = [p.arn for p in snapshot.role.attached_policies if p.arn]
+        if snapshot.role.boundary is not None and snapshot.role.boundary.arn:
+            policy_arns.append(snapshot.role.boundary.arn)
+    customer = [a for a in dict.fromkeys(policy_arns) if ":iam::aws:policy/" not in a]
+    lookups.extend(Lookup("ResourceName", a, iam_region) for a in customer[:MAX_POLICY_LOOKUPS])
+    keys = list(dict.fromkeys([k for k in [fn.kms_key_arn, *snapshot.kms_keys] if k]))
+    for key in keys[:MAX_KEY_LOOKUPS]:
+        parts = key.split(":")
+        key_region = parts[3] if len(parts) > 5 and parts[3] else region
+        lookups.append(Lookup("ResourceName", key, key_region))
+    return lookups
+
+
+def history_window(
+    start: datetime | None, end: datetime | None, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """The window to ask for, clamped to event history's 90 days."""
+    now = now or datetime.now(UTC)
+    end = end or now
+    start = start or end - timedelta(hours=24)
+    oldest = now - timedelta(days=HISTORY_DAYS)
+    return max(start, oldest), end
+
+
+async def collect_cloudtrail(
+    snapshot: Snapshot,
+    client_for_region: ClientFactory,
+    *,
+    since: timedelta | None = None,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    sleep: Sleep = asyncio.sleep,
+) -> None:
+    """Fill `snapshot.cloudtrail` (and its gaps) for the snapshot's window.
+
+    The window is `snapshot.window_start/end` when set, else the last `since` (default 24h),
+    and is written back to the snapshot.
+    """
+    end = snapshot.window_end or datetime.now(UTC)
+    start = snapshot.window_start or end - (since or timedelta(hours=24))
+    start, end = history_window(start, end)
+    snapshot.window_start, snapshot.window_end = start, end
+    result = await lookup_events(
+        client_for_region,
+        plan_lookups(snapshot),
+        start,
+        end,
+        max_pages=max_pages,
+        concurrency=concurrency,
+        sleep=sleep,
+    )
+    snapshot.cloudtrail = result.events
+    snapshot.gaps.extend(result.gaps)
+
+
+async def lookup_events(
+    client_for_region: ClientFactory,
+    lookups: Iterable[Lookup],
+    start: datetime,
+    end: datetime,
+    *,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    throttle_retries: int = 3,
+    sleep: Sleep = asyncio.sleep,
+) -> LookupResult:
+    """Run the lookups (bounded concurrency per region), newest event first, deduplicated.
+
+    A lookup that fails becomes a gap; the others' events are still returned.
+    """
+    lookups = list(dict.fromkeys(lookups))
+    semaphores: dict[str, asyncio.Semaphore] = {}
+    clients: dict[str, Any] = {}
+
+    async def one(lookup: Lookup) -> tuple[list[CloudTrailEvent], Gap | None]:
+        sem = semaphores.setdefault(lookup.region, asyncio.Semaphore(max(1, concurrency)))
+        async with sem:
+            if lookup.region not in clients:
+                clients[lookup.region] = client_for_region(lookup.region)
+            return await _run_lookup(
+                clients[lookup.region],
+                lookup,
+                start=start,
+                end=end,
+                max_pages=max_pages,
+                throttle_retries=throttle_retries,
+                sleep=sleep,
+            )
+
+    outcomes = await asyncio.gather(*(one(lookup) for lookup in lookups))
+    result = LookupResult()
+    seen: set[str] = set()
+    for events, gap in outcomes:
+        if gap is not None:
+            result.gaps.append(gap)
+        for event in events:
+            if event.event_id not in seen:
+                seen.add(event.event_id)
+                result.events.append(event)
+    result.events.sort(key=lambda e: e.time, reverse=True)
+    return result
+
+
+async def _run_lookup(
+    client: Any,
+    lookup: Lookup,
+    *,
+    start: datetime,
+    end: datetime,
+    max_pages: int,
+    throttle_retries: int,
+    sleep: Sleep,
+) -> tuple[list[CloudTrailEvent], Gap | None]:
+    kwargs: dict[str, Any] = {
+        "LookupAttributes": [{"AttributeKey": lookup.attribute, "AttributeValue": lookup.value}],
+        "StartTime": start,
+        "EndTime": end,
+        "MaxResults": PAGE_SIZE,
+    }
+    events: list[CloudTrailEvent] = []
+    for _page in range(max_pages):
+        try:
+            page = await _call_with_backoff(client, kwargs, throttle_retries, sleep)
+        except ClientError as exc:
+            return events, Gap(operation=OPERATION, resource=lookup.label, error=_error(exc))
+        except BotoCoreError as exc:
+            return events, Gap(operation=OPERATION, resource=lookup.label, error=str(exc))
+        for item in page.get("Events") or []:
+            event = parse_lookup_event(item)
+            if event is not None and _keep(event, lookup):
+                events.append(event)
+        token = page.get("NextToken")
+        if not token:
+            return events, None
+        kwargs["NextToken"] = token
+    return events, Gap(
+        operation=OPERATION,
+        resource=lookup.label,
+        error=f"Truncated after {max_pages} pages ({max_pages * PAGE_SIZE} events); "
+        "older events in the window were not read",
+    )
+
+
+async def _call_with_backoff(
+    client: Any, kwargs: dict[str, Any], retries: int, sleep: Sleep
+) -> dict[str, Any]:
+    """One LookupEvents call; throttling that outlived botocore's retries is retried here."""
+    delay = 1.0
+    for attempt in range(retries + 1):
+        try:
+            page: dict[str, Any] = await asyncio.to_thread(client.lookup_events, **kwargs)
+            return page
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code not in THROTTLE_CODES or attempt == retries:
+                raise
+        await sleep(delay + random.uniform(0, delay / 2))
+        delay *= 2
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _error(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code") or "Error")
+    message = str(error.get("Message") or "")
+    return f"{code}: {message}" if message else code
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+#: keys whose values never leave the collector
+_SECRET_KEYS = frozenset({"password", "secretstring", "secretbinary", "privatekey", "plaintext"})
+
+
+def parse_lookup_event(item: Mapping[str, Any]) -> CloudTrailEvent | None:
+    """One `Events[]` entry of LookupEvents → `CloudTrailEvent` (None when it has no id)."""
+    raw: dict[str, Any] = {}
+    text = item.get("CloudTrailEvent")
+    if isinstance(text, str) and text:
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError:
+            loaded = None
+        if isinstance(loaded, dict):
+            raw = redact(loaded)
+    event_id = raw.get("eventID") or item.get("EventId")
+    if not event_id:
+        return None
+    identity = raw.get("userIdentity") or {}
+    actor = identity.get("arn") if isinstance(identity, dict) else None
+    if not actor and isinstance(identity, dict):
+        actor = identity.get("invokedBy") or identity.get("principalId")
+    time = _parse_time(raw.get("eventTime")) or _parse_time(item.get("EventTime"))
+    if time is None:
+        return None
+    resources: list[str] = []
+    for res in raw.get("resources") or []:
+        if isinstance(res, dict) and res.get("ARN"):
+            resources.append(str(res["ARN"]))
+    for res in item.get("Resources") or []:
+        if isinstance(res, dict) and res.get("ResourceName"):
+            resources.append(str(res["ResourceName"]))
+    if "readOnly" not in raw and "ReadOnly" in item:
+        raw["readOnly"] = str(item["ReadOnly"]).lower() == "true"
+    params = raw.get("requestParameters")
+    return CloudTrailEvent(
+        event_id=str(event_id),
+        time=time,
+        name=str(raw.get("eventName") or item.get("EventName") or ""),
+        source=str(raw.get("eventSource") or item.get("EventSource") or ""),
+        actor=str(actor) if actor else None,
+        source_ip=raw.get("sourceIPAddress"),
+        user_agent=raw.get("userAgent"),
+        error_code=raw.get("errorCode"),
+        error_message=raw.get("errorMessage"),
+        resources=list(dict.fromkeys(resources)),
+        request_parameters=params if isinstance(params, dict) else None,
+        raw=raw,
+    )
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def redact(value: Any, parent: str = "") -> Any:
+    """A copy with environment variable values and secret-looking values replaced."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            lowered = str(key).lower()
+            if lowered == "variables" and parent == "environment":
+                out[key] = dict.fromkeys(item, REDACTED) if isinstance(item, dict) else REDACTED
+            elif lowered in _SECRET_KEYS and item is not None:
+                out[key] = REDACTED
+            else:
+                out[key] = redact(item, lowered)
+        return out
+    if isinstance(value, list):
+        return [redact(item, parent) for item in value]
+    return value
+
+
+# -- which events a lookup keeps ---------------------------------------------------------------
+
+
+def _keep(event: CloudTrailEvent, lookup: Lookup) -> bool:
+    if lookup.keep == "role-sessions":
+        return lookup.role_arn is not None and is_role_session(
+            event, lookup.role_arn, lookup.session_names
+        )
+    read_only = event.raw.get("readOnly")
+    return bool(event.error_code) or read_only is not True
