@@ -142,13 +142,34 @@ def _candidates(text: str) -> list[str]:
         except ValueError:
             data = None
         if data is not None:
+            trail = _cloudtrail_text(data)
+            if trail:
+                out.append(trail)
             strings = _json_strings(data)
             if strings:
-                out.append("\n".join(strings))
-    out.append(text)
+                out.append("\n\n".join(strings))
     if '\\"' in text or "\\n" in text:
         out.append(_unescape(text))
+    out.append(text)
     return out
+
+
+def _cloudtrail_text(data: Any) -> str | None:
+    """A CloudTrail record as an SDK-style message (event name, source, caller, error)."""
+    if not isinstance(data, dict) or "eventName" not in data or "eventSource" not in data:
+        return None
+    identity = data.get("userIdentity")
+    caller = identity.get("arn") if isinstance(identity, dict) else None
+    message = str(data.get("errorMessage") or "")
+    code = str(data.get("errorCode") or "AccessDenied").removeprefix("Client.")
+    service = str(data["eventSource"]).split(".", 1)[0]
+    text = (
+        f"An error occurred ({code}) when calling the {data['eventName']} operation "
+        f"(Service: {service}): {message}"
+    )
+    if caller and "not authorized to perform" in message and "User" not in message:
+        text = f"User: {caller} {message}"
+    return text
 
 
 def _json_strings(data: Any, depth: int = 0) -> list[str]:
@@ -200,6 +221,8 @@ _PHRASE_WORDS = frozenset(
 def _clean(text: str) -> str:
     """Undo HTML escapes, markdown, line wraps inside ARNs; collapse whitespace."""
     text = html.unescape(text).replace("\r", "")
+    # box-drawing gutters of Terraform / table output
+    text = re.sub(r"(?m)^[ \t]*[│┃║][ \t]?", "", text)
     text = text.replace("`", " ").replace("\u00a0", " ")
     text = _join_wrapped_arns(text)
     return re.sub(r"\s+", " ", text).strip()
@@ -406,16 +429,29 @@ def _take_value(text: str) -> tuple[str | None, int]:
         end = stripped.find(">")
         if end > 0:
             return None, offset + end + 1
+    # old IAM wording: "on resource: role my-role", "on resource: user bob"
+    named = re.match(
+        r"(?:role|user|group|policy|instance-profile)\s+[\w+=,.@/-]+?(?=[.,;]?(?:\s|$))", stripped
+    )
+    if named:
+        return _strip_value(named.group(0)), offset + named.end()
     m = re.match(r"\S+", stripped)
     if not m:
         return None, offset
     return _normalise_value(m.group(0)), offset + m.end()
 
 
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
 def _strip_value(value: str) -> str:
-    value = value.strip().strip("\"'")
-    while value and value[-1] in ".,;:)]}\"'":
-        if value.endswith(":*"):
+    """Drop quotes and sentence punctuation around a value; keep elisions (`...`)."""
+    value = value.strip().strip("\"'`")
+    while value and value[-1] in ".,;)]}\"'`":
+        last = value[-1]
+        if last == "." and value.endswith("..."):
+            break
+        if last in _CLOSERS and value.count(_CLOSERS[last]) >= value.count(last):
             break
         value = value[:-1]
     return value
@@ -492,7 +528,8 @@ def _match_lambda_config(s: str) -> ParsedError | None:
             resource=resource,
             service=service,
         )
-    if re.search(r"role\s+defined\s+for\s+the\s+function\s+cannot\s+be\s+assumed", s, re.I):
+    compact = re.sub(r"\s+", "", s).lower()
+    if "forthefunctioncannotbeassumedbylambda" in compact:
         return ParsedError(
             kind="lambda-config", action="sts:AssumeRole", policy_type="trust", service="sts"
         )
@@ -692,6 +729,10 @@ def _operation(s: str) -> str | None:
     m = re.search(r"Error\s+executing\s+\"(\w+)\"", s)
     if m:
         return m.group(1)
+    # a CloudTrail row: "ec2.amazonaws.com  CreateNetworkInterface  Client.UnauthorizedOperation"
+    m = re.search(r"\b[a-z0-9-]+\.amazonaws\.com\s+([A-Z]\w+)\b", s)
+    if m:
+        return m.group(1)
     return None
 
 
@@ -714,6 +755,7 @@ def _sdk_service(s: str) -> str | None:
         r"\(Service\s*:\s*([\w .-]+?)\s*[;,)]",
         r"operation\s+error\s+([\w .-]+?)\s*:",
         r"\bService\s*:\s*([\w-]+)",
+        r"\b([a-z0-9-]+)\.amazonaws\.com\s+[A-Z]\w+\b",
     ):
         m = re.search(pattern, s, re.I)
         if m:

@@ -1,0 +1,53 @@
+"""Table-driven parser tests: real-shaped messages (cases/parser_cases.json) → fields."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.explain.parser import CONTRACT_KEYS, normalise_action, parse_message
+
+CASES: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "cases" / "parser_cases.json").read_text(encoding="utf-8")
+)
+
+
+def test_table_is_large_and_named_uniquely() -> None:
+    names = [c["name"] for c in CASES]
+    assert len(names) == len(set(names))
+    assert sum(1 for c in CASES if c["expect"] is not None) >= 80
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_parse(case: dict[str, Any]) -> None:
+    parsed = parse_message(case["message"])
+    if case["expect"] is None:
+        assert parsed is None
+        return
+    assert parsed is not None, f"not recognised: {case['message']!r}"
+    got = parsed.model_dump()
+    for key, want in case["expect"].items():
+        assert got[key] == want, f"{key}: got {got[key]!r}, want {want!r}"
+
+
+def test_contract_dict_has_exactly_the_contract_keys() -> None:
+    parsed = parse_message(CASES[0]["message"])
+    assert parsed is not None
+    assert list(parsed.contract_dict()) == list(CONTRACT_KEYS)
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        ("S3:GetObject", "s3:GetObject"),
+        ("sqs:receivemessage", "sqs:ReceiveMessage"),
+        ("SNS:Publish", "sns:Publish"),
+        ("s3:Get*", "s3:Get*"),
+        ("madeup:DoThing", "madeup:DoThing"),
+    ],
+)
+def test_normalise_action(raw: str, want: str) -> None:
+    assert normalise_action(raw) == want
