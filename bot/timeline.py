@@ -496,7 +496,14 @@ def _kms_summary(name: str, event: CloudTrailEvent) -> str:
     return texts.get(name, name)
 
 
-def _denied_resource(event: CloudTrailEvent) -> str | None:
+_ON_RESOURCE = re.compile(r"on resource:? (?P<resource>[^\s]+?)(?:\.? because|\.?$|\s)")
+
+
+def denied_resource(event: CloudTrailEvent) -> str | None:
+    """The resource a denied call was for: from the error message, else the event's ARNs."""
+    match = _ON_RESOURCE.search(event.error_message or "")
+    if match:
+        return match.group("resource")
     for resource in event.resources:
         if resource.startswith("arn:"):
             return resource
@@ -505,10 +512,11 @@ def _denied_resource(event: CloudTrailEvent) -> str | None:
 
 def _denial_summary(event: CloudTrailEvent, snapshot: Snapshot) -> str:
     action = action_of(event)
-    resource = _denied_resource(event)
+    resource = denied_resource(event)
     on = f" on {resource}" if resource else ""
     if is_function_session(event, snapshot):
-        who = f"{snapshot.function.name}'s role session {session_name(event.actor)}"
+        role = snapshot.function.role_arn.rsplit("/", 1)[-1]
+        who = f"{role}/{session_name(event.actor)}"
     else:
         who = actor_label(event.actor)
     code = (event.error_code or "").lower()
@@ -533,7 +541,7 @@ def summarise(event: CloudTrailEvent, snapshot: Snapshot) -> str:
     else:
         text = action_of(event)
     if event.error_code:
-        text = f"tried to {text[0].lower()}{text[1:]} (failed: {event.error_code})"
+        text = f"attempt failed ({event.error_code}): {text}"
     return text
 
 

@@ -1,0 +1,396 @@
+"""timeline / correlate / pattern on snapshot fixtures (no AWS)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.report import Evidence, Finding, Severity, Status
+from bot.timeline import (
+    correlate,
+    denial_span,
+    normalise_name,
+    pattern,
+    timeline,
+)
+from tests.cloudtrail import records as r
+from tests.cloudtrail.conftest import (
+    FUNCTION,
+    KEY_ARN,
+    NOW,
+    POLICY_ARN,
+    ROLE,
+    ROLE_ARN,
+    make_snapshot,
+)
+
+ALICE = "arn:aws:sts::111111111111:assumed-role/deployer/alice"
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("RemovePermission20150331v2", "RemovePermission"),
+        ("AddPermission20150331v2", "AddPermission"),
+        ("UpdateFunctionConfiguration20150331v2", "UpdateFunctionConfiguration"),
+        ("CreateFunction20150331", "CreateFunction"),
+        ("TagResource20170331v2", "TagResource"),
+        ("PublishLayerVersion20181031", "PublishLayerVersion"),
+        ("DeleteFunction", "DeleteFunction"),
+        ("DetachRolePolicy", "DetachRolePolicy"),
+        ("CreateNetworkInterface", "CreateNetworkInterface"),
+    ],
+)
+def test_normalise_name(raw: str, plain: str) -> None:
+    assert normalise_name(raw) == plain
+
+
+def invoke_finding(**extra: object) -> Finding:
+    data: dict[str, object] = {
+        "check": "invoke-permissions",
+        "status": Status.FAIL,
+        "severity": Severity.HIGH,
+        "title": "S3 bucket orders-upload may not invoke the function",
+        "detail": "No statement of the resource policy allows s3.amazonaws.com.",
+        "principal": "s3.amazonaws.com",
+        "actions": ["lambda:InvokeFunction"],
+        "resources": [f"arn:aws:lambda:us-east-1:111111111111:function:{FUNCTION}"],
+        "source": "arn:aws:s3:::orders-upload",
+        "denied_by": ["resource"],
+    }
+    data.update(extra)
+    return Finding.model_validate(data)
+
+
+def role_finding(actions: list[str], **extra: object) -> Finding:
+    data: dict[str, object] = {
+        "check": "role-permissions",
+        "status": Status.FAIL,
+        "severity": Severity.HIGH,
+        "title": "Execution role lacks permissions",
+        "detail": "No identity-based policy allows it.",
+        "principal": ROLE_ARN,
+        "actions": actions,
+        "resources": ["*"],
+        "denied_by": ["identity"],
+    }
+    data.update(extra)
+    return Finding.model_validate(data)
+
+
+def test_timeline_shapes_contract_events_newest_first() -> None:
+    snapshot = make_snapshot(
+        [
+            r.remove_permission(FUNCTION, "s3-orders-upload", time=NOW - timedelta(hours=2)),
+            r.detach_role_policy(ROLE, POLICY_ARN, time=NOW - timedelta(hours=1)),
+            r.eni_denied(ROLE, FUNCTION, "subnet-0abc", time=NOW - timedelta(minutes=5)),
+        ],
+        vpc=True,
+    )
+    events = timeline(snapshot)
+    assert [e.event for e in events] == [
+        "CreateNetworkInterface",
+        "DetachRolePolicy",
+        "RemovePermission",
+    ]
+    remove = events[-1].model_dump(mode="json")
+    assert remove == {
+        "time": "2026-11-28T01:00:00Z",
+        "event": "RemovePermission",
+        "actor": ALICE,
+        "source_ip": "203.0.113.5",
+        "error": None,
+        "summary": "removed invoke permission s3-orders-upload",
+    }
+    assert events[1].summary == f"detached policy {POLICY_ARN} from {ROLE}"
+    assert events[0].error == "Client.UnauthorizedOperation"
+    assert events[0].summary.startswith("ec2:CreateNetworkInterface on arn:aws:ec2:")
+    assert " denied to orders-role/awslambda_" in events[0].summary
+
+
+def test_timeline_keeps_only_what_bears_on_the_function() -> None:
+    snapshot = make_snapshot(
+        [
+            r.remove_permission("billing", "sns", time=NOW - timedelta(hours=1)),
+            r.remove_permission(FUNCTION, "old", time=NOW - timedelta(days=3)),
+            r.detach_role_policy("other-role", POLICY_ARN, time=NOW - timedelta(hours=1)),
+            r.record(
+                "GetFunction20150331v2",
+                "lambda.amazonaws.com",
+                time=NOW - timedelta(hours=1),
+                identity=r.assumed_role("deployer", "alice"),
+                params={"functionName": FUNCTION},
+                read_only=True,
+            ),
+            # a successful call by the function's code: not an event of the timeline
+            r.code_call(
+                ROLE,
+                FUNCTION,
+                action="secretsmanager:GetSecretValue",
+                params={"secretId": "prod/db"},
+                time=NOW - timedelta(minutes=3),
+            ),
+            # a denied call of the function's code: kept
+            r.code_denied(
+                ROLE,
+                FUNCTION,
+                action="secretsmanager:GetSecretValue",
+                resource="arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/db-AbCdEf",
+                params={"secretId": "prod/db"},
+                time=NOW - timedelta(minutes=2),
+            ),
+            # by ARN and with a qualifier: still this function
+            r.remove_permission(
+                f"arn:aws:lambda:us-east-1:111111111111:function:{FUNCTION}:live",
+                "apigw",
+                time=NOW - timedelta(minutes=1),
+            ),
+        ]
+    )
+    events = timeline(snapshot)
+    assert [e.event for e in events] == ["RemovePermission", "GetSecretValue"]
+    assert events[1].error == "AccessDenied"
+    assert events[1].summary.startswith("secretsmanager:GetSecretValue")
+
+
+def test_cloudtrail_not_read_gives_no_events() -> None:
+    assert timeline(make_snapshot(None)) == []
+    assert timeline(make_snapshot([])) == []
+
+
+def test_role_change_summary_names_before_and_after() -> None:
+    old = "arn:aws:iam::111111111111:role/orders-role-old"
+    snapshot = make_snapshot(
+        [
+            r.record(
+                "CreateFunction20150331",
+                "lambda.amazonaws.com",
+                time=NOW - timedelta(hours=5),
+                identity=r.assumed_role("deployer", "alice"),
+                params={"functionName": FUNCTION, "role": old, "runtime": "python3.12"},
+            ),
+            r.update_function_configuration(FUNCTION, time=NOW - timedelta(hours=1), role=ROLE_ARN),
+            r.update_function_configuration(
+                FUNCTION,
+                time=NOW - timedelta(minutes=30),
+                vpcConfig={"subnetIds": [], "securityGroupIds": []},
+                kMSKeyArn=KEY_ARN,
+                layers=["arn:aws:lambda:us-east-1:222222222222:layer:shared:3"],
+                environment={"variables": {"A": "secret"}},
+            ),
+        ]
+    )
+    events = timeline(snapshot)
+    assert events[1].summary == f"changed execution role from {old} to {ROLE_ARN}"
+    assert events[0].summary == (
+        "removed the VPC config; changed environment KMS key to "
+        f"{KEY_ARN}; changed layers to arn:aws:lambda:us-east-1:222222222222:layer:shared:3; "
+        "changed environment variables"
+    )
+    assert "secret" not in events[0].summary
+    assert events[2].summary == f"created function with execution role {old}"
+
+
+def test_correlate_ties_removed_permission_to_invoke_finding() -> None:
+    snapshot = make_snapshot(
+        [
+            r.add_permission(
+                FUNCTION,
+                "s3-orders-upload",
+                principal="s3.amazonaws.com",
+                source_arn="arn:aws:s3:::orders-upload",
+                time=NOW - timedelta(hours=10),
+            ),
+            r.remove_permission(FUNCTION, "s3-orders-upload", time=NOW - timedelta(hours=2)),
+            r.remove_permission(FUNCTION, "events-nightly", time=NOW - timedelta(hours=1)),
+        ]
+    )
+    passing = invoke_finding(status=Status.PASS, title="ok")
+    [out, same] = correlate([invoke_finding(), passing], snapshot)
+    assert same == passing
+    assert out.related_events[0].event == "RemovePermission"
+    assert out.related_events[0].summary == (
+        "removed invoke permission s3-orders-upload from s3.amazonaws.com"
+    )
+    assert out.detail == (
+        "No statement of the resource policy allows s3.amazonaws.com. Likely cause: alice "
+        f"({ALICE}) removed invoke permission s3-orders-upload from s3.amazonaws.com at "
+        "2026-11-28T01:00:00Z from 203.0.113.5."
+    )
+    # the other removal is plausible too, and listed after the best one
+    assert [e.summary for e in out.related_events][1] == "removed invoke permission events-nightly"
+
+
+def test_correlate_without_add_event_uses_any_removal() -> None:
+    snapshot = make_snapshot(
+        [r.remove_permission(FUNCTION, "s3-orders-upload", time=NOW - timedelta(hours=2))]
+    )
+    [out] = correlate([invoke_finding()], snapshot)
+    assert "Likely cause: alice" in out.detail
+    assert "removed invoke permission s3-orders-upload at 2026-11-28T01:00:00Z" in out.detail
+
+
+def test_correlate_ignores_a_statement_that_is_back() -> None:
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "s3-orders-upload", "Effect": "Allow"}],
+    }
+    snapshot = make_snapshot(
+        [r.remove_permission(FUNCTION, "s3-orders-upload", time=NOW - timedelta(hours=2))],
+        resource_policy=policy,
+    )
+    finding = invoke_finding()
+    assert correlate([finding], snapshot) == [finding]
+
+
+def test_correlate_detached_policy_for_role_finding() -> None:
+    snapshot = make_snapshot(
+        [
+            r.detach_role_policy(ROLE, POLICY_ARN, time=NOW - timedelta(hours=1)),
+            r.remove_permission(FUNCTION, "x", time=NOW - timedelta(minutes=10)),
+        ]
+    )
+    [out] = correlate([role_finding(["dynamodb:PutItem"])], snapshot)
+    assert [e.event for e in out.related_events] == ["DetachRolePolicy"]
+    assert (
+        f"bob (arn:aws:sts::111111111111:assumed-role/admin/bob) detached policy {POLICY_ARN}"
+        in (out.detail)
+    )
+    assert "from 198.51.100.20" in out.detail
+
+
+def test_correlate_boundary_and_vpc_and_trust_and_kms() -> None:
+    admin = r.assumed_role("admin", "bob")
+    boundary = r.record(
+        "PutRolePermissionsBoundary",
+        "iam.amazonaws.com",
+        time=NOW - timedelta(hours=3),
+        identity=admin,
+        params={"roleName": ROLE, "permissionsBoundary": POLICY_ARN},
+    )
+    trust = r.record(
+        "UpdateAssumeRolePolicy",
+        "iam.amazonaws.com",
+        time=NOW - timedelta(hours=2),
+        identity=admin,
+        params={"roleName": ROLE, "policyDocument": "{}"},
+    )
+    vpc = r.update_function_configuration(
+        FUNCTION,
+        time=NOW - timedelta(hours=1),
+        vpcConfig={"subnetIds": ["subnet-0abc"], "securityGroupIds": ["sg-1"]},
+    )
+    grant = r.record(
+        "RevokeGrant",
+        "kms.amazonaws.com",
+        time=NOW - timedelta(minutes=20),
+        identity=admin,
+        params={"keyId": KEY_ARN, "grantId": "abc123"},
+    )
+    snapshot = make_snapshot([boundary, trust, vpc, grant], vpc=True, kms=True)
+
+    [b] = correlate([role_finding(["s3:GetObject"], denied_by=["boundary"])], snapshot)
+    assert b.related_events[0].event == "PutRolePermissionsBoundary"
+
+    eni = role_finding(["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces"])
+    [v] = correlate([eni], snapshot)
+    assert v.related_events[0].event == "UpdateFunctionConfiguration"
+    assert "changed VPC config to subnets subnet-0abc" in v.detail
+
+    trust_finding = Finding(
+        check="trust-policy",
+        status=Status.FAIL,
+        severity=Severity.HIGH,
+        title="Lambda cannot assume the execution role",
+        principal="lambda.amazonaws.com",
+        actions=["sts:AssumeRole"],
+        resources=[ROLE_ARN],
+    )
+    [t] = correlate([trust_finding], snapshot)
+    assert [e.event for e in t.related_events] == ["UpdateAssumeRolePolicy"]
+    assert f"changed trust policy of {ROLE}" in t.detail
+
+    kms = role_finding(["kms:Decrypt"], resources=[KEY_ARN])
+    [k] = correlate([kms], snapshot)
+    assert k.related_events[0].event == "RevokeGrant"
+    assert "revoked grant abc123" in k.detail
+
+
+def test_correlate_evidence_policy_makes_an_attach_specific() -> None:
+    deny_arn = "arn:aws:iam::111111111111:policy/deny-secrets"
+    snapshot = make_snapshot(
+        [
+            r.record(
+                "AttachRolePolicy",
+                "iam.amazonaws.com",
+                time=NOW - timedelta(hours=4),
+                identity=r.assumed_role("admin", "bob"),
+                params={"roleName": ROLE, "policyArn": deny_arn},
+            ),
+            r.detach_role_policy(ROLE, POLICY_ARN, time=NOW - timedelta(hours=1)),
+        ]
+    )
+    finding = role_finding(
+        ["secretsmanager:GetSecretValue"],
+        evidence=[Evidence(policy=deny_arn, sid="DenySecrets", text="Deny")],
+    )
+    [out] = correlate([finding], snapshot)
+    assert out.related_events[0].event == "AttachRolePolicy"
+
+
+def test_failed_changes_are_not_causes() -> None:
+    rec = r.remove_permission(FUNCTION, "s3-orders-upload", time=NOW - timedelta(hours=1))
+    rec["errorCode"] = "ResourceNotFoundException"
+    rec["errorMessage"] = "The resource you requested does not exist."
+    snapshot = make_snapshot([rec])
+    assert timeline(snapshot)[0].summary.startswith(
+        "attempt failed (ResourceNotFoundException): removed invoke permission"
+    )
+    finding = invoke_finding()
+    assert correlate([finding], snapshot) == [finding]
+
+
+def denied(minutes: int) -> dict[str, object]:
+    return r.code_denied(
+        ROLE,
+        FUNCTION,
+        action="secretsmanager:GetSecretValue",
+        resource="arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/db-AbCdEf",
+        params={"secretId": "prod/db"},
+        time=NOW - timedelta(minutes=minutes),
+    )
+
+
+def succeeded(minutes: int) -> dict[str, object]:
+    return r.code_call(
+        ROLE,
+        FUNCTION,
+        action="secretsmanager:GetSecretValue",
+        params={"secretId": "prod/db"},
+        time=NOW - timedelta(minutes=minutes),
+    )
+
+
+def test_pattern_intermittent_continuous_unknown() -> None:
+    assert pattern(make_snapshot([])) == "unknown"
+    assert denial_span(make_snapshot([])) is None
+
+    interleaved = make_snapshot([denied(50), succeeded(40), denied(30), succeeded(20)])
+    assert pattern(interleaved) == "intermittent"
+
+    run = make_snapshot([succeeded(90), denied(50), denied(30), denied(10)])
+    assert pattern(run) == "continuous"
+    span = denial_span(run)
+    assert span is not None
+    assert span.first_seen == NOW - timedelta(minutes=50)
+    assert span.last_seen == NOW - timedelta(minutes=10)
+    assert span.count == 3
+    assert span.actions == ("secretsmanager:GetSecretValue",)
+
+    single = make_snapshot([denied(10)])
+    assert pattern(single) == "unknown"
+    after_change = make_snapshot(
+        [r.detach_role_policy(ROLE, POLICY_ARN, time=NOW - timedelta(hours=1)), denied(10)]
+    )
+    assert pattern(after_change) == "continuous"
