@@ -1,0 +1,48 @@
+"""IpAddress / NotIpAddress: IPv4 and IPv6 addresses against CIDR ranges (or single IPs).
+
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IPAddress
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+
+from bot.iam.variables import Context
+
+OPERATORS: dict[str, tuple[str, bool]] = {
+    "IpAddress": ("ip", False),
+    "NotIpAddress": ("ip", True),
+}
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def compile(op: str, values: list[str], variables: bool) -> Callable[[str, Context], bool]:
+    del op, variables
+    networks: list[Network] = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address or CIDR range") from None
+
+    def test(value: str, ctx: Context) -> bool:
+        text = value.strip()
+        try:
+            if "/" in text:
+                given = ipaddress.ip_network(text, strict=False)
+                return any(
+                    given.version == n.version and given.subnet_of(n)  # type: ignore[arg-type]
+                    for n in networks
+                )
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            mapped = address.ipv4_mapped
+            if any(mapped in n for n in networks if n.version == 4):
+                return True
+        return any(address in n for n in networks)
+
+    return test

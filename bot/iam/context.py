@@ -1,0 +1,106 @@
+"""The request context: caller's keys normalised, derived global keys filled in.
+
+Keys are stored in lower case (context key names are case-insensitive) with a tuple of
+values. Keys AWS always sets and that can be derived from the request are added when the
+caller did not give them: aws:PrincipalArn (the role ARN for an assumed-role session),
+aws:PrincipalAccount, aws:PrincipalType, aws:username (IAM users), aws:userid (root and
+anonymous callers), aws:PrincipalIsAWSService, aws:PrincipalServiceName,
+aws:ResourceAccount, aws:CurrentTime and aws:EpochTime.
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.iam.principal import (
+    ANONYMOUS,
+    ASSUMED_ROLE,
+    FEDERATED_USER,
+    IAM_KINDS,
+    ROLE,
+    ROOT,
+    SERVICE,
+    USER,
+    Caller,
+)
+from bot.iam.variables import Context
+
+_PRINCIPAL_TYPE = {
+    USER: "User",
+    ROLE: "AssumedRole",
+    ASSUMED_ROLE: "AssumedRole",
+    FEDERATED_USER: "FederatedUser",
+    ROOT: "Account",
+    ANONYMOUS: "Anonymous",
+}
+
+_clock: list[Any] = [-1, "", ""]
+
+
+def _now() -> tuple[str, str]:
+    second = int(time.time())
+    if _clock[0] != second:
+        moment = datetime.fromtimestamp(second, UTC)
+        _clock[:] = [second, moment.strftime("%Y-%m-%dT%H:%M:%SZ"), str(second)]
+    return _clock[1], _clock[2]
+
+
+def _value(value: Any) -> tuple[str, ...] | None:
+    """A context value as a tuple of strings; None for a value of no usable type."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, bool):
+        return ("true" if value else "false",)
+    if isinstance(value, int | float):
+        return (str(value),)
+    if isinstance(value, list | tuple):
+        out: list[str] = []
+        for item in value:
+            one = _value(item)
+            if one is None or len(one) != 1:
+                return None
+            out.append(one[0])
+        return tuple(out)
+    return None
+
+
+def build_context(
+    given: Mapping[str, Any], caller: Caller, resource_account: str | None
+) -> Context:
+    """The prepared context for one request."""
+    ctx: Context = {}
+    for key, value in given.items():
+        values = _value(value)
+        if values is not None:
+            ctx[key.lower()] = values
+    kind = caller.kind
+    if kind in IAM_KINDS:
+        principal_arn = caller.principal_arn
+        if principal_arn is not None and "aws:principalarn" not in ctx:
+            ctx["aws:principalarn"] = (principal_arn,)
+        if caller.account and "aws:principalaccount" not in ctx:
+            ctx["aws:principalaccount"] = (caller.account,)
+        if kind == USER and caller.name and "aws:username" not in ctx:
+            ctx["aws:username"] = (caller.name,)
+        if kind == ROOT and caller.account and "aws:userid" not in ctx:
+            ctx["aws:userid"] = (caller.account,)
+    elif kind == ANONYMOUS and "aws:userid" not in ctx:
+        ctx["aws:userid"] = ("anonymous",)
+    principal_type = _PRINCIPAL_TYPE.get(kind)
+    if principal_type is not None and "aws:principaltype" not in ctx:
+        ctx["aws:principaltype"] = (principal_type,)
+    if "aws:principalisawsservice" not in ctx:
+        ctx["aws:principalisawsservice"] = ("true" if kind == SERVICE else "false",)
+    if kind == SERVICE and "aws:principalservicename" not in ctx:
+        ctx["aws:principalservicename"] = (caller.arn,)
+    if resource_account and "aws:resourceaccount" not in ctx:
+        ctx["aws:resourceaccount"] = (resource_account,)
+    if "aws:currenttime" not in ctx or "aws:epochtime" not in ctx:
+        current, epoch = _now()
+        ctx.setdefault("aws:currenttime", (current,))
+        ctx.setdefault("aws:epochtime", (epoch,))
+    return ctx

@@ -1,0 +1,275 @@
+"""AWS's policy evaluation logic: one request against a PolicySet, explained.
+
+1. An explicit Deny in any applicable policy wins.
+2. Every SCP level (principal's account) and every RCP level (resource's account) must
+   allow. SCPs don't restrict service principals, service-linked roles or anonymous
+   callers; RCPs don't restrict service principals or service-linked roles.
+3. Same account: an identity-based policy OR the resource-based policy must allow. A
+   resource policy naming only the account delegates to identity policies. A resource
+   policy naming the IAM user, or the assumed-role session itself, grants even when the
+   permissions boundary or session policy does not allow; naming the role does not.
+4. Cross-account: the identity-based policy AND the resource-based policy must allow
+   (naming the caller's account in the resource policy is enough on that side).
+5. The permissions boundary and the session policy, when present, must allow.
+6. Service principals and anonymous callers are judged on the resource policy alone; the
+   account's root user has every permission that its account's identity policies could
+   grant (only Denies, SCPs, RCPs and, cross-account, the resource policy limit it).
+
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
+https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+"""
+
+from __future__ import annotations
+
+from bot.iam.context import build_context
+from bot.iam.model import Decision, PolicyType, Request, StatementRef, Verdict
+from bot.iam.policy import Policy, PolicySet, Statement
+from bot.iam.principal import (
+    ACCOUNT_MATCH,
+    ANONYMOUS,
+    ASSUMED_ROLE,
+    DIRECT_MATCH,
+    FEDERATED_USER,
+    IAM_KINDS,
+    NO_MATCH,
+    PARENT_MATCH,
+    ROOT,
+    SERVICE,
+    USER,
+    Caller,
+    parse_caller,
+)
+from bot.iam.variables import Context
+
+#: canonical order of policy types in `denied_by`
+ORDER = (
+    PolicyType.IDENTITY,
+    PolicyType.RESOURCE,
+    PolicyType.BOUNDARY,
+    PolicyType.SESSION,
+    PolicyType.SCP,
+    PolicyType.RCP,
+)
+_NAMES = {
+    PolicyType.IDENTITY: "identity-based policy",
+    PolicyType.RESOURCE: "resource-based policy",
+    PolicyType.BOUNDARY: "permissions boundary",
+    PolicyType.SESSION: "session policy",
+    PolicyType.SCP: "service control policy",
+    PolicyType.RCP: "resource control policy",
+}
+
+Hit = tuple[PolicyType, Policy, Statement]
+
+
+def resource_account_of(request: Request, caller: Caller) -> str | None:
+    """The resource's account: given, else the ARN's account field, else the caller's."""
+    if request.resource_account:
+        return request.resource_account
+    parts = request.resource.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[4]:
+        return parts[4]
+    return caller.account
+
+
+class _Scan:
+    """One request being evaluated: what to match, and the statements that matched."""
+
+    __slots__ = ("action", "allows", "boundary_attached", "caller", "ctx", "denies", "resource")
+
+    def __init__(
+        self, action: str, resource: str, ctx: Context, caller: Caller, boundary_attached: bool
+    ) -> None:
+        self.action = action
+        self.resource = resource
+        self.ctx = ctx
+        self.caller = caller
+        self.boundary_attached = boundary_attached
+        self.allows: list[Hit] = []
+        self.denies: list[Hit] = []
+
+    def policy(self, policy: Policy, ptype: PolicyType) -> int:
+        """Record the policy's matching statements; the best principal match of an Allow."""
+        best = NO_MATCH
+        principal_required = ptype is PolicyType.RESOURCE
+        action = self.action
+        ctx = self.ctx
+        for statement in policy.statements:
+            if statement.actions.matches(action) is statement.not_action:
+                continue
+            if not statement.matches_resource(self.resource, ctx):
+                continue
+            spec = statement.principal
+            if spec is None:
+                if principal_required:
+                    continue
+                match = DIRECT_MATCH
+            elif statement.not_principal:
+                # A Deny with NotPrincipal always applies to a principal with a boundary.
+                # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+                if not statement.allow and self.boundary_attached:
+                    match = DIRECT_MATCH
+                else:
+                    match = NO_MATCH if spec.excludes(self.caller) else DIRECT_MATCH
+            else:
+                match = spec.match(self.caller)
+            if match == NO_MATCH:
+                continue
+            if statement.conditions and not statement.matches_conditions(ctx):
+                continue
+            if statement.allow:
+                self.allows.append((ptype, policy, statement))
+                best = max(best, match)
+            else:
+                self.denies.append((ptype, policy, statement))
+        return best
+
+    def levels(self, levels: list[list[Policy]], ptype: PolicyType) -> bool:
+        """SCP/RCP levels: True when some level has no matching Allow."""
+        failed = False
+        for level in levels:
+            allowed = False
+            for policy in level:
+                if self.policy(policy, ptype):
+                    allowed = True
+            failed = failed or not allowed
+        return failed
+
+
+def _ref(hit: Hit) -> StatementRef:
+    ptype, policy, statement = hit
+    return StatementRef.model_construct(
+        policy=policy.label,
+        sid=statement.sid,
+        effect=statement.effect,
+        index=statement.index,
+        policy_type=ptype,
+    )
+
+
+def _describe(hit: Hit) -> str:
+    _, policy, statement = hit
+    name = f"Sid {statement.sid!r}" if statement.sid else f"statement {statement.index}"
+    return f"{name} of {policy.label}"
+
+
+def evaluate(request: Request, policies: PolicySet) -> Decision:
+    """Decide one request as AWS would, and say why. Pure; never raises on valid models."""
+    caller = parse_caller(request.principal)
+    kind = caller.kind
+    action = request.action.lower()
+    resource = request.resource
+    resource_account = resource_account_of(request, caller)
+    ctx = build_context(request.context, caller, resource_account)
+    iam = kind in IAM_KINDS
+    boundary_attached = iam and policies.boundary is not None and kind != ROOT
+    scan = _Scan(action, resource, ctx, caller, boundary_attached)
+    scp_failed = rcp_failed = False
+    if policies.scp is not None and iam and not caller.service_linked:
+        scp_failed = scan.levels(policies.scp, PolicyType.SCP)
+    if policies.rcp is not None and kind != SERVICE and not caller.service_linked:
+        rcp_failed = scan.levels(policies.rcp, PolicyType.RCP)
+    identity_allows = boundary_allows = session_allows = False
+    if iam and kind != ROOT:
+        for policy in policies.identity:
+            if scan.policy(policy, PolicyType.IDENTITY):
+                identity_allows = True
+        if policies.boundary is not None:
+            boundary_allows = bool(scan.policy(policies.boundary, PolicyType.BOUNDARY))
+        if policies.session is not None:
+            session_allows = bool(scan.policy(policies.session, PolicyType.SESSION))
+    resource_best = NO_MATCH
+    if policies.resource is not None:
+        resource_best = scan.policy(policies.resource, PolicyType.RESOURCE)
+    allows, denies = scan.allows, scan.denies
+
+    if denies:
+        types = {hit[0] for hit in denies}
+        denied_by = [t for t in ORDER if t in types]
+        return Decision.model_construct(
+            verdict=Verdict.EXPLICIT_DENY,
+            denied_by=denied_by,
+            statements=[_ref(hit) for hit in denies],
+            explanation="Explicitly denied by "
+            + "; ".join(f"{_NAMES[hit[0]]} {_describe(hit)}" for hit in denies)
+            + ".",
+        )
+
+    failed: list[PolicyType] = []
+    notes: list[str] = []
+    same_account = caller.account is not None and caller.account == resource_account
+    if iam:
+        if kind == ROOT:
+            if not same_account and resource_best < ACCOUNT_MATCH:
+                failed.append(PolicyType.RESOURCE)
+                notes.append(
+                    "cross-account request: the resource-based policy must name the caller's "
+                    "account"
+                )
+        else:
+            bypass = False
+            if same_account:
+                grants = resource_best >= PARENT_MATCH
+                bypass = resource_best == DIRECT_MATCH and kind in (
+                    USER,
+                    ASSUMED_ROLE,
+                    FEDERATED_USER,
+                )
+                if not (identity_allows or grants):
+                    failed.append(PolicyType.IDENTITY)
+                    if policies.resource is not None:
+                        failed.append(PolicyType.RESOURCE)
+                        if resource_best == ACCOUNT_MATCH:
+                            notes.append(
+                                "the resource-based policy names only the account, which "
+                                "leaves the decision to identity-based policies"
+                            )
+            else:
+                if not identity_allows:
+                    failed.append(PolicyType.IDENTITY)
+                if resource_best < ACCOUNT_MATCH:
+                    failed.append(PolicyType.RESOURCE)
+                if not identity_allows or resource_best < ACCOUNT_MATCH:
+                    notes.append(
+                        "cross-account request: both the identity-based policy and the "
+                        "resource-based policy must allow"
+                    )
+            if not bypass:
+                if policies.boundary is not None and not boundary_allows:
+                    failed.append(PolicyType.BOUNDARY)
+                if policies.session is not None and not session_allows:
+                    failed.append(PolicyType.SESSION)
+    elif resource_best == NO_MATCH:
+        failed.append(PolicyType.RESOURCE)
+        who = {SERVICE: "a service principal", ANONYMOUS: "an anonymous caller"}.get(
+            kind, "this principal"
+        )
+        notes.append(f"for {who} only the resource-based policy can allow")
+    if scp_failed:
+        failed.append(PolicyType.SCP)
+    if rcp_failed:
+        failed.append(PolicyType.RCP)
+
+    refs = [_ref(hit) for hit in allows]
+    if not failed:
+        granted = sorted({_NAMES[hit[0]] for hit in allows}) or ["the account's root user"]
+        return Decision.model_construct(
+            verdict=Verdict.ALLOWED,
+            denied_by=[],
+            statements=refs,
+            explanation=f"Allowed: {', '.join(granted)} allow{'s' if len(granted) == 1 else ''} "
+            f"{request.action} on {resource} and nothing denies it.",
+        )
+    ordered = [t for t in ORDER if t in failed]
+    missing = ", ".join(_NAMES[t] for t in ordered)
+    explanation = f"Implicitly denied: no Allow in the {missing} for {request.action} on {resource}"
+    if notes:
+        explanation += f" ({'; '.join(notes)})"
+    return Decision.model_construct(
+        verdict=Verdict.IMPLICIT_DENY,
+        denied_by=ordered,
+        statements=refs,
+        explanation=explanation + ".",
+    )

@@ -1,0 +1,56 @@
+"""Glob patterns of IAM policies (`*` any run of characters, `?` one character) as regexes.
+
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_SPECIAL = re.compile(r"[*?]")
+
+
+def has_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def glob_to_regex(pattern: str, *, segment: bool = False) -> str:
+    """Regex source for a glob; with `segment`, wildcards do not cross a colon."""
+    star, one = ("[^:]*", "[^:]") if segment else (".*", ".")
+    out: list[str] = []
+    pos = 0
+    for match in _SPECIAL.finditer(pattern):
+        out.append(re.escape(pattern[pos : match.start()]))
+        out.append(star if match.group() == "*" else one)
+        pos = match.end()
+    out.append(re.escape(pattern[pos:]))
+    return "".join(out)
+
+
+@lru_cache(maxsize=8192)
+def compile_glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
+    """A compiled full-match regex for a glob pattern (cached)."""
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.compile(glob_to_regex(pattern), flags)
+
+
+def arn_glob_to_regex(pattern: str) -> str:
+    """Regex source for an ARN pattern matched segment by segment.
+
+    The partition, service, region and account segments are matched each on its own
+    (a wildcard there stays inside the segment); in the resource part (everything after
+    the fifth colon) `*` spans `/` and `:` as AWS does. A pattern with fewer than six
+    segments is matched as a plain glob over the whole ARN.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html
+    """
+    parts = pattern.split(":", 5)
+    if len(parts) < 6:
+        return glob_to_regex(pattern)
+    head = ":".join(glob_to_regex(p, segment=True) for p in parts[:5])
+    return head + ":" + glob_to_regex(parts[5])
+
+
+@lru_cache(maxsize=8192)
+def compile_arn_glob(pattern: str) -> re.Pattern[str]:
+    return re.compile(arn_glob_to_regex(pattern), re.DOTALL)
