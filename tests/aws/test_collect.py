@@ -1,0 +1,101 @@
+"""collect(): a whole function read from moto (in-process)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from bot.aws.collect import collect
+from bot.aws.errors import AccountNotAllowed, BadFunctionRef, FunctionNotFound
+from bot.snapshot import REDACTED, Snapshot
+from tests.aws.conftest import ACCOUNT, REGION, make_access, seed_function
+
+
+async def test_collect_reads_function_role_policy_and_mapping(moto: None) -> None:
+    seeded = seed_function()
+    access = make_access(requested_by="U024BE7LH")
+    snap = await collect(access, "orders")
+
+    assert snap.account == ACCOUNT
+    assert snap.region == REGION
+    assert snap.requested_by == "U024BE7LH"
+    assert snap.function.arn == seeded.function_arn
+    assert snap.function.role_arn == seeded.role_arn
+    assert snap.function.environment == {"DB_PASSWORD": REDACTED, "STAGE": REDACTED}
+    assert snap.function.logging.log_group == "/aws/lambda/orders"
+    assert snap.resource_policy is not None
+    [statement] = snap.resource_policy["Statement"]
+    assert statement["Sid"] == "s3-invoke"
+    assert snap.role is not None
+    assert snap.role.exists
+    assert snap.role.trust_policy is not None
+    assert snap.role.trust_policy["Statement"][0]["Principal"] == {
+        "Service": "lambda.amazonaws.com"
+    }
+    assert sorted(p.arn or "" for p in snap.role.attached_policies) == sorted(seeded.policy_arns)
+    assert all(p.document is not None and p.version_id == "v1" for p in snap.role.attached_policies)
+    [inline] = snap.role.inline_policies
+    assert inline.name == "orders-role/inline-ddb"
+    assert inline.document is not None
+    [mapping] = snap.event_source_mappings
+    assert mapping.source.arn == seeded.queue_arn
+    assert mapping.source.type == "sqs"
+    assert snap.window_start is not None
+    assert snap.window_end is not None
+    assert snap.gaps == []
+
+
+async def test_secret_values_never_in_snapshot(moto: None) -> None:
+    seed_function(env={"API_TOKEN": "sk-live-very-secret-value"})
+    snap = await collect(make_access(), "orders")
+    dumped = snap.model_dump_json()
+    assert "sk-live-very-secret-value" not in dumped
+    assert snap.function.environment == {"API_TOKEN": REDACTED}
+
+
+async def test_snapshot_json_round_trip(moto: None) -> None:
+    seed_function()
+    snap = await collect(make_access(), "arn:aws:lambda:us-east-1:123456789012:function:orders")
+    again = Snapshot.model_validate_json(snap.model_dump_json())
+    assert again == snap
+    assert json.loads(snap.model_dump_json())["function"]["name"] == "orders"
+
+
+async def test_function_not_found(moto: None) -> None:
+    seed_function()
+    with pytest.raises(FunctionNotFound, match=r"function nope not found in account 123456789012"):
+        await collect(make_access(), "nope")
+
+
+async def test_qualifier_not_found(moto: None) -> None:
+    seed_function()
+    with pytest.raises(FunctionNotFound, match="orders:live"):
+        await collect(make_access(), "orders:live")
+
+
+async def test_bad_reference(moto: None) -> None:
+    with pytest.raises(BadFunctionRef):
+        await collect(make_access(), "arn:aws:s3:::bucket")
+
+
+async def test_other_account_not_configured(moto: None) -> None:
+    with pytest.raises(AccountNotAllowed, match="222222222222"):
+        await collect(make_access(), "arn:aws:lambda:us-east-1:222222222222:function:orders")
+
+
+async def test_missing_role_is_a_gap(moto: None) -> None:
+    seed_function()
+    iam = boto3.client("iam")
+    role = "orders-role"
+    for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        iam.detach_role_policy(RoleName=role, PolicyArn=p["PolicyArn"])
+    iam.delete_role_policy(RoleName=role, PolicyName="inline-ddb")
+    iam.delete_role(RoleName=role)
+    snap = await collect(make_access(), "orders")
+    assert snap.role is not None
+    assert snap.role.exists is False
+    gap = snap.gap_for("iam:GetRole")
+    assert gap is not None
+    assert "NoSuchEntity" in gap.error
