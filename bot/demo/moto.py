@@ -59,6 +59,7 @@ def moto_server(region: str = DEFAULT_REGION) -> Iterator[MotoEndpoint]:
 
     # werkzeug logs every request on stderr: keep the demo's terminal readable
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    previous = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -69,3 +70,7 @@ def moto_server(region: str = DEFAULT_REGION) -> Iterator[MotoEndpoint]:
         yield endpoint
     finally:
         server.stop()
+        if previous is None:
+            os.environ.pop("MOTO_IAM_LOAD_MANAGED_POLICIES", None)
+        else:
+            os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = previous

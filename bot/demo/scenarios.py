@@ -38,13 +38,13 @@ BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionR
 VPC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 
 #: check ids of `bot/checks` (CONTRACTS §2 `findings[].check`) the scenarios expect
-CHECK_TRUST = "trust"
-CHECK_LOGGING = "logging"
+CHECK_TRUST = "execution-role-trust"
+CHECK_LOGGING = "log-delivery"
 CHECK_VPC = "vpc-eni"
 CHECK_MAPPING = "event-source"
 CHECK_INVOKE = "invoke-permission"
 CHECK_URL = "function-url"
-CHECK_KMS_ENV = "kms-env"
+CHECK_KMS_ENV = "env-kms"
 CHECK_DESTINATIONS = "destinations"
 CHECK_XRAY = "xray"
 CHECK_UNKNOWN_ACTIONS = "unknown-actions"

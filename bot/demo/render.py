@@ -1,0 +1,148 @@
+"""Terminal output of `lambda-why demo`: plain text, ANSI colour only on a terminal."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from bot.report import Finding, Status
+
+if TYPE_CHECKING:
+    from bot.demo.run import DemoResult, ScenarioResult
+    from bot.demo.scenarios import Scenario
+
+WIDTH = 100
+
+_COLOURS = {
+    Status.FAIL: "31",  # red
+    Status.WARN: "33",  # yellow
+    Status.PASS: "32",  # green
+    Status.UNKNOWN: "35",  # magenta
+    "dim": "2",
+    "bold": "1",
+    "cyan": "36",
+}
+
+
+def _colour(out: TextIO) -> bool:
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
+
+
+def paint(out: TextIO, text: str, style: str | Status) -> str:
+    if not _colour(out):
+        return text
+    return f"\033[{_COLOURS[style]}m{text}\033[0m"
+
+
+def rule(out: TextIO, title: str) -> None:
+    line = f"━━ {title} " + "━" * max(3, WIDTH - len(title) - 4)
+    out.write(paint(out, line, "bold") + "\n")
+
+
+def banner(out: TextIO, endpoint_url: str) -> None:
+    out.write(
+        paint(out, "lambda-why demo", "bold")
+        + " — local moto AWS at "
+        + endpoint_url
+        + "; nothing leaves this machine.\n"
+    )
+
+
+def seeded(out: TextIO, scenarios: Sequence[Scenario], seconds: float) -> None:
+    accounts = sorted({s.account for s in scenarios})
+    out.write(
+        f"Seeded {len(scenarios)} functions in {len(accounts)} account(s) "
+        f"({', '.join(accounts)}) in {seconds:.1f}s:\n"
+    )
+    for s in scenarios:
+        tag = (
+            paint(out, "healthy", Status.PASS) if s.healthy else paint(out, "broken ", Status.FAIL)
+        )
+        out.write(f"  {tag}  {s.function_name:<24} {s.title}\n")
+    out.write("\n")
+
+
+def finding_lines(finding: Finding) -> list[str]:
+    """A failing or warning finding as indented text."""
+    status = finding.status.value.upper()
+    lines = [f"{status:<7} {finding.check}: {finding.title}"]
+    facts = []
+    if finding.principal:
+        facts.append(f"principal {finding.principal}")
+    if finding.actions:
+        facts.append(f"actions {', '.join(finding.actions)}")
+    if finding.source:
+        facts.append(f"source {finding.source}")
+    if finding.denied_by:
+        facts.append(f"denied by {', '.join(finding.denied_by)}")
+    lines += [f"        {fact}" for fact in facts]
+    if finding.fix:
+        lines.append(f"        fix: {finding.fix.summary}")
+        lines += [f"          $ {command}" for command in finding.fix.commands[:2]]
+    return lines
+
+
+def diagnosis(out: TextIO, result: ScenarioResult) -> None:
+    """One scenario's direct diagnosis (the demo without the Slack app)."""
+    scenario = result.scenario
+    rule(out, f"{scenario.function_name} ({scenario.key})")
+    out.write(f"  {scenario.function_arn}\n")
+    if result.error:
+        out.write(paint(out, f"  error: {result.error}", Status.FAIL) + "\n\n")
+        return
+    report = result.report
+    assert report is not None
+    for finding in report.findings:
+        if finding.status in (Status.FAIL, Status.WARN, Status.UNKNOWN):
+            for index, line in enumerate(finding_lines(finding)):
+                out.write("  " + (paint(out, line, finding.status) if index == 0 else line) + "\n")
+    s = report.summary
+    out.write(
+        "  "
+        + paint(out, f"{s.fail} fail · {s.warn} warn · {s.pass_} pass · {s.unknown} unknown", "dim")
+        + "\n"
+    )
+    expectation(out, result)
+    if result.bundle:
+        out.write(f"  support bundle: {result.bundle}\n")
+    out.write("\n")
+
+
+def expectation(out: TextIO, result: ScenarioResult) -> None:
+    scenario = result.scenario
+    report = result.report
+    if report is None:
+        return
+    ok = result.as_expected
+    if scenario.healthy:
+        text = "expected: no failure — " + ("as expected" if ok else "UNEXPECTED FAILURE")
+    else:
+        wanted = "; ".join(f"{e.check} {', '.join(e.actions)}" for e in scenario.expected)
+        text = f"expected: {wanted} — " + ("found" if ok else "NOT FOUND")
+    out.write("  " + paint(out, text, Status.PASS if ok else Status.FAIL) + "\n")
+
+
+def wrap(text: str, indent: str) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        lines += textwrap.wrap(
+            paragraph,
+            WIDTH - len(indent),
+            initial_indent=indent,
+            subsequent_indent=indent,
+            replace_whitespace=False,
+            drop_whitespace=False,
+        ) or [indent]
+    return lines
+
+
+def footer(out: TextIO, result: DemoResult) -> None:
+    found = sum(1 for r in result.results if r.as_expected)
+    out.write(
+        paint(out, "Done", "bold") + f" in {result.seconds:.1f}s ({result.mode} mode): "
+        f"{found}/{len(result.results)} diagnoses as expected; "
+        f"{len(result.bundles)} support bundle(s) in {result.out_dir}/\n"
+    )
