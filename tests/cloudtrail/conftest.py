@@ -68,6 +68,20 @@ def make_snapshot(
                 name="AWSLambdaBasicExecutionRole",
                 arn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
                 kind="aws-managed",
+                document={
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": [
+                                "logs:CreateLogGroup",
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                            ],
+                            "Resource": "*",
+                        }
+                    ],
+                },
             ),
         ],
     )
