@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import textwrap
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.report import Finding, Status
 
@@ -146,3 +148,140 @@ def footer(out: TextIO, result: DemoResult) -> None:
         f"{found}/{len(result.results)} diagnoses as expected; "
         f"{len(result.bundles)} support bundle(s) in {result.out_dir}/\n"
     )
+
+
+# --------------------------------------------------------------------------- Slack threads
+
+_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>|<([^<>]+)>")
+
+
+def mrkdwn(text: str) -> str:
+    """Slack mrkdwn as terminal text: links and mentions spelled out, entities unescaped."""
+
+    def link(match: re.Match[str]) -> str:
+        target, label, bare = match.group(1), match.group(2), match.group(3)
+        if bare is not None:
+            return bare
+        if target.startswith(("@", "#", "!subteam^")):
+            return f"@{label}" if not label.startswith(("@", "#")) else label
+        return f"{label} ({target})"
+
+    text = _LINK.sub(link, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _text_of(obj: object) -> str:
+    if isinstance(obj, dict):
+        value = obj.get("text")
+        if isinstance(value, str):
+            return mrkdwn(value)
+        if isinstance(value, dict):
+            return _text_of(value)
+    return ""
+
+
+def _rich_text(elements: list[Any]) -> list[str]:
+    lines: list[str] = []
+    for element in elements:
+        kind = element.get("type")
+        inner = "".join(
+            (e.get("text") or e.get("url") or e.get("name") or "")
+            for e in element.get("elements", [])
+            if isinstance(e, dict) and e.get("type") not in ("rich_text_section", "rich_text_list")
+        )
+        if kind == "rich_text_preformatted":
+            lines += ["```", *inner.splitlines(), "```"]
+        elif kind == "rich_text_list":
+            for item in element.get("elements", []):
+                lines += ["• " + line for line in _rich_text([item])]
+        elif kind == "rich_text_quote":
+            lines += ["> " + line for line in inner.splitlines()]
+        else:
+            lines += inner.splitlines() or [""]
+    return lines
+
+
+def block_lines(blocks: list[dict[str, Any]]) -> list[str]:
+    """Block Kit blocks as plain text lines (buttons as `[ Label ]`)."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(_text_of(block).upper())
+        elif kind == "section":
+            if block.get("text"):
+                lines += _text_of(block).splitlines()
+            for field_ in block.get("fields", []):
+                lines += _text_of({"text": field_}).splitlines()
+            accessory = block.get("accessory")
+            if isinstance(accessory, dict) and accessory.get("type") == "button":
+                lines.append(f"[ {_text_of(accessory)} ]")
+        elif kind == "context":
+            parts = [
+                _text_of({"text": e}) if e.get("type") != "image" else str(e.get("alt_text", ""))
+                for e in block.get("elements", [])
+            ]
+            lines.append(" · ".join(p for p in parts if p))
+        elif kind == "divider":
+            lines.append("─" * 40)
+        elif kind == "actions":
+            buttons = [
+                f"[ {_text_of(e)} ]" for e in block.get("elements", []) if e.get("type") == "button"
+            ]
+            lines.append(" ".join(buttons))
+        elif kind == "rich_text":
+            lines += _rich_text(block.get("elements", []))
+        elif kind == "image":
+            lines.append(f"(image: {block.get('alt_text', '')})")
+        elif kind == "input":
+            lines.append(f"{_text_of(block.get('label', {}))}: ____")
+        elif kind == "file":
+            lines.append(f"(file {block.get('external_id', '')})")
+    return lines
+
+
+def message_lines(message: dict[str, Any]) -> list[str]:
+    """A posted message: its blocks (or its text), attachments and files."""
+    lines: list[str] = []
+    blocks = message.get("blocks")
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if blocks:
+        lines += block_lines(blocks)
+    elif message.get("text"):
+        lines += mrkdwn(str(message["text"])).splitlines()
+    attachments = message.get("attachments")
+    if isinstance(attachments, str):
+        attachments = json.loads(attachments)
+    for attachment in attachments or []:
+        if attachment.get("blocks"):
+            lines += ["│ " + line for line in block_lines(attachment["blocks"])]
+        elif attachment.get("text"):
+            lines += ["│ " + line for line in mrkdwn(attachment["text"]).splitlines()]
+    for file in message.get("files", []) or []:
+        size = file.get("size")
+        extra = f", {size} bytes" if size else ""
+        lines.append(f"📎 {file.get('title') or file.get('name')} ({file.get('name')}{extra})")
+    return lines
+
+
+def thread(
+    out: TextIO,
+    title: str,
+    parent: dict[str, Any],
+    replies: Sequence[dict[str, Any]],
+    *,
+    ephemeral: Sequence[dict[str, Any]] = (),
+) -> None:
+    """A Slack thread: the parent message, then each reply indented under it."""
+    rule(out, title)
+    for note in ephemeral:
+        for line in message_lines(note):
+            out.write(paint(out, f"  (only visible to you) {line}", "dim") + "\n")
+    for line in message_lines(parent):
+        out.write(f"  {line}\n")
+    for reply in replies:
+        out.write("  " + paint(out, "└─ reply", "cyan") + "\n")
+        for line in message_lines(reply):
+            out.write(f"     │ {line}\n")
+    out.write("\n")
