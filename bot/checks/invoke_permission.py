@@ -1,0 +1,349 @@
+"""Every discovered trigger may invoke the function, and nobody else may without conditions.
+
+S3, EventBridge, SNS and API Gateway invoke the function as their service principal; the
+function's resource-based policy must allow `lambda:InvokeFunction` to that principal with
+a matching `aws:SourceArn` / `aws:SourceAccount` (both are in the request context).
+A permission for the wrong source (another bucket, rule, topic or API) is a failure that
+names it. `Principal: *` with no condition is a warning.
+https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
+https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html
+https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-lambda-permissions
+https://docs.aws.amazon.com/sns/latest/dg/sns-lambda-as-subscriber.html
+https://docs.aws.amazon.com/apigateway/latest/developerguide/permissions.html
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.checks.common import (
+    Ask,
+    ContextValue,
+    Loaded,
+    allow_evidence,
+    ask_principal,
+    decision_evidence,
+    json_compact,
+    normalize_lambda_policy,
+    pass_finding,
+    statements_of,
+    unknown_finding,
+)
+from bot.checks.fixes import q, sid_for
+from bot.report import Evidence, Finding, Fix, Severity, Status
+from bot.snapshot import Snapshot, Trigger
+
+ID = "invoke-permission"
+ACTION = "lambda:InvokeFunction"
+
+SERVICE_NAMES = {
+    "s3": "S3 bucket",
+    "events": "EventBridge rule",
+    "sns": "SNS topic",
+    "apigateway": "API Gateway API",
+    "other": "trigger",
+    "function-url": "function URL",
+}
+
+
+def function_policy(snapshot: Snapshot) -> tuple[dict[str, Any] | None, list[str]]:
+    """The function's resource policy in AWS's grammar, and why it is unknown (if it is)."""
+    missing: list[str] = []
+    gap = snapshot.gap_for("lambda:GetPolicy")
+    if gap is not None and "ResourceNotFound" not in gap.error:
+        missing.append(f"the function's resource policy (lambda:GetPolicy: {gap.error})")
+    doc = snapshot.resource_policy
+    return (normalize_lambda_policy(doc) if doc is not None else None), missing
+
+
+def policy_label(snapshot: Snapshot) -> str:
+    return f"resource policy of {snapshot.function.arn}"
+
+
+def target_arn(snapshot: Snapshot, trigger: Trigger) -> str:
+    """The ARN the trigger invokes: the function, or the version/alias it names."""
+    for key in ("target_arn", "function_arn", "target"):
+        value = trigger.detail.get(key)
+        if value and value.startswith("arn:"):
+            return value
+    qualifier = trigger.detail.get("qualifier")
+    if qualifier:
+        return f"{snapshot.function.arn}:{qualifier}"
+    return snapshot.function.arn
+
+
+def run(snapshot: Snapshot) -> list[Finding]:
+    findings: list[Finding] = []
+    policy, missing = function_policy(snapshot)
+    for trigger in snapshot.triggers:
+        if trigger.service == "function-url":
+            continue  # the function-url check covers these
+        findings.append(_trigger(snapshot, trigger, policy, missing))
+    findings.extend(_public(snapshot, policy))
+    return findings
+
+
+def _context(trigger: Trigger) -> dict[str, ContextValue]:
+    ctx: dict[str, ContextValue] = {}
+    if trigger.source_arn:
+        ctx["aws:SourceArn"] = trigger.source_arn
+    if trigger.source_account:
+        ctx["aws:SourceAccount"] = trigger.source_account
+    elif trigger.source_arn:
+        parts = trigger.source_arn.split(":")
+        if len(parts) > 4 and len(parts[4]) == 12:
+            ctx["aws:SourceAccount"] = parts[4]
+    return ctx
+
+
+def _trigger(
+    snapshot: Snapshot, trigger: Trigger, policy: dict[str, Any] | None, missing: list[str]
+) -> Finding:
+    resource = target_arn(snapshot, trigger)
+    what = SERVICE_NAMES.get(trigger.service, "trigger")
+    name = trigger.name or (trigger.source_arn or "").rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+    label = policy_label(snapshot)
+    loaded = Loaded()
+    is_service = trigger.principal.endswith(".amazonaws.com") or trigger.principal.endswith(
+        ".amazonaws.com.cn"
+    )
+    ask = ask_principal(
+        trigger.principal,
+        ACTION,
+        resource,
+        policy,
+        loaded=loaded,
+        resource_label=label,
+        resource_account=snapshot.account,
+        context=_context(trigger),
+        caller_identity_unknown=not is_service,
+        extra_missing=missing,
+    )
+    base = {
+        "check": ID,
+        "principal": trigger.principal,
+        "actions": [ACTION],
+        "resources": [resource],
+        "source": trigger.source_arn,
+    }
+    via = f" (found via {trigger.discovered_by})" if trigger.discovered_by else ""
+    if ask.allowed:
+        return pass_finding(
+            title=f"{what} {name} may invoke the function",
+            detail=f"The function's resource policy allows {trigger.principal} to call {ACTION}"
+            + (f" for {trigger.source_arn}" if trigger.source_arn else "")
+            + ".",
+            evidence=allow_evidence([ask], loaded),
+            **base,  # type: ignore[arg-type]
+        )
+    if not ask.decided:
+        return unknown_finding(
+            title=f"Could not decide whether {what} {name} may invoke the function",
+            why="; ".join(ask.missing),
+            severity=Severity.HIGH,
+            **base,  # type: ignore[arg-type]
+        )
+    evidence = decision_evidence([ask], loaded)
+    wrong = _wrong_sources(ask, loaded, trigger)
+    if ask.explicit:
+        detail = (
+            f"A Deny statement in the function's resource policy stops {trigger.principal} "
+            f"from calling {ACTION}{via}; {what} {name} cannot invoke the function."
+        )
+    elif wrong:
+        detail = (
+            f"The function's resource policy lets {trigger.principal} invoke it only for "
+            f"{', '.join(wrong)}, not for {trigger.source_arn or 'this source'}{via}: the "
+            f"permission exists for the wrong source, so {what} {name} is denied."
+        )
+    elif policy is None:
+        detail = (
+            f"The function has no resource-based policy, so {trigger.principal} may not call "
+            f"{ACTION}{via}; {what} {name} is configured to invoke it and is denied."
+        )
+    else:
+        detail = (
+            f"No statement in the function's resource policy allows {trigger.principal} to call "
+            f"{ACTION}" + (f" for {trigger.source_arn}" if trigger.source_arn else "") + f"{via}."
+        )
+    if not is_service:
+        detail += (
+            " (The caller's own identity policies were not read; only the function's side "
+            "is judged.)"
+        )
+    return Finding(
+        status=Status.FAIL,
+        severity=Severity.HIGH,
+        title=(
+            f"{what} {name} is not allowed to invoke the function"
+            + (" (permission is for another source)" if wrong and not ask.explicit else "")
+        ),
+        detail=detail,
+        denied_by=ask.denied_by or ["resource"],
+        evidence=evidence,
+        fix=_fix(snapshot, trigger, resource, ask, loaded),
+        **base,
+    )
+
+
+def _wrong_sources(ask: Ask, loaded: Loaded, trigger: Trigger) -> list[str]:
+    """Source ARNs/accounts named by Allow statements that would apply but for their conditions."""
+    out: list[str] = []
+    for label, document in loaded.documents.items():
+        for stmt in statements_of(document):
+            if stmt.get("Effect") != "Allow" or "Condition" not in stmt:
+                continue
+            probe = {k: v for k, v in stmt.items() if k != "Condition"}
+            relaxed = ask_principal(
+                ask.principal,
+                ask.action,
+                ask.resource,
+                {"Version": "2012-10-17", "Statement": [probe]},
+                loaded=Loaded(),
+                resource_label=label,
+                resource_account=None,
+                context=ask.context,
+                caller_identity_unknown=not trigger.principal.endswith(".amazonaws.com"),
+            )
+            if not relaxed.allowed:
+                continue
+            for values in stmt["Condition"].values():
+                if not isinstance(values, dict):
+                    continue
+                for key, value in values.items():
+                    if key.lower() in ("aws:sourcearn", "aws:sourceaccount"):
+                        out.extend([value] if isinstance(value, str) else [str(v) for v in value])
+    return list(dict.fromkeys(out))
+
+
+def _fix(snapshot: Snapshot, trigger: Trigger, resource: str, ask: Ask, loaded: Loaded) -> Fix:
+    fn = snapshot.function
+    qualifier = resource[len(fn.arn) + 1 :] if resource.startswith(fn.arn + ":") else None
+    sid = sid_for(f"lambda-why {trigger.service} {trigger.name or ''} invoke")
+    condition: dict[str, dict[str, str]] = {}
+    ctx = _context(trigger)
+    if "aws:SourceArn" in ctx:
+        condition["ArnLike"] = {"AWS:SourceArn": str(ctx["aws:SourceArn"])}
+    if "aws:SourceAccount" in ctx:
+        condition["StringEquals"] = {"AWS:SourceAccount": str(ctx["aws:SourceAccount"])}
+    principal: dict[str, str] = (
+        {"Service": trigger.principal}
+        if trigger.principal.endswith(".amazonaws.com")
+        else {"AWS": trigger.principal}
+    )
+    statement: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": ACTION,
+        "Resource": resource,
+    }
+    if condition:
+        statement["Condition"] = condition
+    cmd = (
+        f"aws lambda add-permission --function-name {q(fn.name)}"
+        + (f" --qualifier {q(qualifier)}" if qualifier else "")
+        + f" --statement-id {q(sid)} --action {ACTION} --principal {q(trigger.principal)}"
+    )
+    if "aws:SourceArn" in ctx:
+        cmd += f" --source-arn {q(str(ctx['aws:SourceArn']))}"
+    if "aws:SourceAccount" in ctx:
+        cmd += f" --source-account {q(str(ctx['aws:SourceAccount']))}"
+    if fn.arn.split(":")[3] != snapshot.region:
+        cmd += f" --region {q(fn.arn.split(':')[3])}"
+    commands = [cmd]
+    summary = (
+        f"Allow {trigger.principal} to invoke {fn.name}"
+        + (f" for {trigger.source_arn}" if trigger.source_arn else "")
+        + " with a resource-based policy statement."
+    )
+    if ask.explicit:
+        deny_sids = [ref.sid for ref in ask.decision.statements if ref.effect == "Deny"]
+        summary = (
+            "Remove the Deny statement"
+            + (f" {', '.join(repr(s) for s in deny_sids if s)}" if any(deny_sids) else "")
+            + f" from {fn.name}'s resource policy, then "
+            + summary[0].lower()
+            + summary[1:]
+        )
+        commands = [
+            f"aws lambda remove-permission --function-name {q(fn.name)} --statement-id {q(s)}"
+            for s in deny_sids
+            if s
+        ] + commands
+    return Fix(
+        summary=summary,
+        policy={"Version": "2012-10-17", "Statement": [statement]},
+        commands=commands,
+    )
+
+
+def _public(snapshot: Snapshot, policy: dict[str, Any] | None) -> list[Finding]:
+    """Statements that let anyone invoke the function with no condition at all."""
+    if policy is None:
+        return []
+    out: list[Finding] = []
+    fn = snapshot.function
+    for index, stmt in enumerate(statements_of(policy)):
+        if stmt.get("Effect") != "Allow" or stmt.get("Condition"):
+            continue
+        if stmt.get("Principal") not in ("*", {"AWS": "*"}, {"AWS": ["*"]}):
+            continue
+        single = {"Version": "2012-10-17", "Statement": [stmt]}
+        actions = [
+            a
+            for a in (ACTION, "lambda:InvokeFunctionUrl", "lambda:InvokeAsync")
+            if ask_principal(
+                "*",
+                a,
+                fn.arn,
+                single,
+                loaded=Loaded(),
+                resource_label=policy_label(snapshot),
+                resource_account=snapshot.account,
+            ).allowed
+            or ask_principal(
+                "*",
+                a,
+                f"{fn.arn}:*",
+                single,
+                loaded=Loaded(),
+                resource_label=policy_label(snapshot),
+                resource_account=snapshot.account,
+            ).allowed
+        ]
+        if not actions:
+            continue
+        sid = stmt.get("Sid")
+        out.append(
+            Finding(
+                check=ID,
+                status=Status.WARN,
+                severity=Severity.MEDIUM,
+                title="Anyone may invoke the function (Principal * without conditions)",
+                detail=(
+                    f"Statement {sid or '#' + str(index + 1)} of the function's resource policy "
+                    f"allows {', '.join(actions)} to every principal, in any account, with no "
+                    "condition. Limit it with aws:SourceArn / aws:SourceAccount / "
+                    "aws:PrincipalOrgID, or name the callers."
+                ),
+                principal="*",
+                actions=actions,
+                resources=[fn.arn],
+                evidence=[
+                    Evidence(policy=policy_label(snapshot), sid=sid, text=json_compact(stmt))
+                ],
+                fix=Fix(
+                    summary="Replace the public statement with one scoped to the real callers.",
+                    commands=(
+                        [
+                            f"aws lambda remove-permission --function-name {q(fn.name)} "
+                            f"--statement-id {q(sid)}"
+                        ]
+                        if sid
+                        else []
+                    ),
+                ),
+            )
+        )
+    return out

@@ -1,0 +1,162 @@
+"""Customer managed KMS keys: the key policy is the gatekeeper.
+
+AWS KMS only honours IAM policies when the key policy delegates to the account (an Allow
+for the account principal `arn:aws:iam::<account>:root`); otherwise the key policy itself
+must name the principal, or a grant must give it the operation.
+https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+https://docs.aws.amazon.com/kms/latest/developerguide/grants.html
+AWS managed keys (`KeyManager: AWS`) need no permissions from the caller and are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.checks.common import Ask, ContextValue, Loaded, RolePolicies, ask_principal, ask_role
+from bot.checks.fixes import ResourceSide, resource_side_for, role_principal_statement
+from bot.iam import Decision, PolicyType, Verdict
+from bot.snapshot import KmsKey, Snapshot
+
+
+@dataclass
+class KeyAnswers:
+    asks: list[Ask] = field(default_factory=list)
+    side: ResourceSide | None = None
+    key: KmsKey | None = None
+    #: the key is AWS managed: nothing to check
+    aws_managed: bool = False
+
+
+def find_key(snapshot: Snapshot, key_ref: str) -> KmsKey | None:
+    """The key read for `key_ref` (key ARN, alias ARN or bare key id)."""
+    if key_ref in snapshot.kms_keys:
+        return snapshot.kms_keys[key_ref]
+    tail = key_ref.rsplit("/", 1)[-1]
+    for arn, key in snapshot.kms_keys.items():
+        if arn.rsplit("/", 1)[-1] == tail:
+            return key
+    return None
+
+
+def key_asks(
+    snapshot: Snapshot,
+    rp: RolePolicies,
+    key_ref: str,
+    actions: tuple[str, ...],
+    *,
+    via_service: str | None = None,
+    encryption_context: Mapping[str, str] | None = None,
+    required: bool = True,
+) -> KeyAnswers:
+    """May the execution role use `key_ref` for `actions`? One Ask per action."""
+    key = find_key(snapshot, key_ref)
+    answers = KeyAnswers(key=key)
+    if key is not None and (key.key_manager or "").upper() == "AWS":
+        answers.aws_managed = True
+        return answers
+    key_arn = key.arn if key is not None else key_ref
+    missing: list[str] = []
+    if key is None:
+        missing.append(f"KMS key {key_ref} (not read)")
+    elif key.policy is None:
+        gap = next((g for g in snapshot.gaps if g.resource == key.arn), None)
+        missing.append(
+            f"key policy of {key.arn} (not read"
+            + (f": {gap.operation} {gap.error}" if gap is not None else "")
+            + ")"
+        )
+    key_account = key_arn.split(":")[4] if key_arn.count(":") >= 5 else snapshot.account
+    context: dict[str, ContextValue] = {"kms:CallerAccount": snapshot.account}
+    if via_service:
+        context["kms:ViaService"] = via_service
+    for k, v in (encryption_context or {}).items():
+        context[f"kms:EncryptionContext:{k}"] = v
+    if encryption_context:
+        context["kms:EncryptionContextKeys"] = sorted(encryption_context)
+    label = f"key policy of {key_arn}"
+    for action in actions:
+        full = ask_role(
+            snapshot,
+            rp,
+            action,
+            key_arn,
+            resource_policy=key.policy if key is not None else None,
+            resource_label=label,
+            resource_missing=missing,
+            resource_account=key_account,
+            context=context,
+            required=required,
+        )
+        if key is not None and _granted(key, rp.role_arn, action) and not full.explicit:
+            full.decision = Decision(
+                verdict=Verdict.ALLOWED,
+                explanation=f"a grant on {key_arn} gives {action} to the role",
+            )
+            full.missing = [m for m in full.missing if not m.startswith("key policy")]
+        elif (
+            full.allowed
+            and key is not None
+            and key.policy is not None
+            and not _key_policy_admits(
+                key.policy, rp.role_arn, key_account, action, key_arn, context
+            )
+        ):
+            full.decision = Decision(
+                verdict=Verdict.IMPLICIT_DENY,
+                denied_by=[PolicyType.RESOURCE],
+                explanation=(
+                    "the key policy neither names the role nor delegates to IAM "
+                    f"(no Allow for arn:aws:iam::{key_account}:root)"
+                ),
+            )
+        answers.asks.append(full)
+    statement = role_principal_statement(
+        "AllowLambdaExecutionRole", rp.role_arn, list(actions), "*"
+    )
+    answers.side = resource_side_for(
+        "kms",
+        key_arn,
+        key.policy if key is not None else None,
+        statement,
+        rp.role_arn,
+        list(actions),
+    )
+    return answers
+
+
+def _granted(key: KmsKey, role_arn: str, action: str) -> bool:
+    op = action.split(":", 1)[1]
+    for grant in key.grants:
+        if grant.grantee_principal != role_arn:
+            continue
+        if op in grant.operations or (
+            op.startswith("GenerateDataKey") and "GenerateDataKey" in grant.operations
+        ):
+            return True
+    return False
+
+
+def _key_policy_admits(  # noqa: PLR0917
+    policy: dict[str, object],
+    role_arn: str,
+    key_account: str,
+    action: str,
+    key_arn: str,
+    context: Mapping[str, ContextValue],
+) -> bool:
+    """Does the key policy name the role, or allow the account (delegating to IAM)?"""
+    for principal in (role_arn, f"arn:aws:iam::{key_account}:root"):
+        ask = ask_principal(
+            principal,
+            action,
+            key_arn,
+            policy,
+            loaded=Loaded(),
+            resource_label="key policy",
+            resource_account=key_account,
+            context=context,
+        )
+        if ask.allowed:
+            return True
+    return False
