@@ -52,6 +52,10 @@ class SlackFileConfig(BaseModel):
     locale: str | None = None
     #: per-user rate limit: commands per minute
     rate_limit_per_minute: int = 10
+    #: checks of one AWS account that may run at the same time (all workers together)
+    account_concurrency: int = 2
+    #: seconds one check may run before it is abandoned
+    job_timeout_seconds: int = 300
 
 
 class FileConfig(BaseModel):
