@@ -34,13 +34,17 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bot.aws.errors import AwsUnavailable
 from bot.snapshot import REDACTED, CloudTrailEvent, Gap, Snapshot
 from bot.timeline import is_role_session
+
+if TYPE_CHECKING:
+    from bot.aws.collect import CollectContext
 
 OPERATION = "cloudtrail:LookupEvents"
 #: Event history keeps 90 days.
@@ -159,6 +163,27 @@ def history_window(
     return max(start, oldest), end
 
 
+async def collect(context: CollectContext) -> None:
+    """Late collector for `bot.aws.collect`: CloudTrail for the assembled snapshot."""
+    reader = context.reader
+    snapshot = context.snapshot
+    try:
+        factory = reader.access.client_factory(
+            "cloudtrail", account=reader.account, config=cloudtrail_client_config()
+        )
+    except AwsUnavailable as exc:
+        snapshot.cloudtrail = []
+        reader.gap(OPERATION, None, f"AwsUnavailable: {exc}")
+        return
+    if snapshot.window_start is None:
+        snapshot.window_start = context.window_start
+    if snapshot.window_end is None:
+        snapshot.window_end = context.window_end
+    gaps = await collect_cloudtrail(snapshot, factory, record_gaps=False)
+    for gap in gaps:
+        reader.gap(gap.operation, gap.resource, gap.error)
+
+
 async def collect_cloudtrail(
     snapshot: Snapshot,
     client_for_region: ClientFactory,
@@ -167,16 +192,19 @@ async def collect_cloudtrail(
     max_pages: int = DEFAULT_MAX_PAGES,
     concurrency: int = DEFAULT_CONCURRENCY,
     sleep: Sleep = asyncio.sleep,
-) -> None:
-    """Fill `snapshot.cloudtrail` (and its gaps) for the snapshot's window.
+    record_gaps: bool = True,
+) -> list[Gap]:
+    """Fill `snapshot.cloudtrail` for the snapshot's window; return the gaps (also added to
+    `snapshot.gaps` unless `record_gaps` is False).
 
-    The window is `snapshot.window_start/end` when set, else the last `since` (default 24h),
-    and is written back to the snapshot.
+    The window is `snapshot.window_start/end` when set (else the last `since`, default 24h,
+    written back), clamped to event history's 90 days for the lookups.
     """
     end = snapshot.window_end or datetime.now(UTC)
     start = snapshot.window_start or end - (since or timedelta(hours=24))
+    if snapshot.window_start is None or snapshot.window_end is None:
+        snapshot.window_start, snapshot.window_end = start, end
     start, end = history_window(start, end)
-    snapshot.window_start, snapshot.window_end = start, end
     result = await lookup_events(
         client_for_region,
         plan_lookups(snapshot),
@@ -187,7 +215,9 @@ async def collect_cloudtrail(
         sleep=sleep,
     )
     snapshot.cloudtrail = result.events
-    snapshot.gaps.extend(result.gaps)
+    if record_gaps:
+        snapshot.gaps.extend(result.gaps)
+    return result.gaps
 
 
 async def lookup_events(
@@ -213,7 +243,12 @@ async def lookup_events(
         sem = semaphores.setdefault(lookup.region, asyncio.Semaphore(max(1, concurrency)))
         async with sem:
             if lookup.region not in clients:
-                clients[lookup.region] = client_for_region(lookup.region)
+                try:
+                    clients[lookup.region] = await asyncio.to_thread(
+                        client_for_region, lookup.region
+                    )
+                except BotoCoreError as exc:
+                    return [], Gap(operation=OPERATION, resource=lookup.label, error=str(exc))
             return await _run_lookup(
                 clients[lookup.region],
                 lookup,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.arns import BadFunctionRef, FunctionRef, parse_function_ref
-from bot.aws import iam, lambda_
+from bot.aws import cloudtrail, iam, lambda_
 from bot.aws.access import AwsAccess
 from bot.aws.reader import Reader
 from bot.snapshot import DestinationTarget, FunctionConfig, FunctionUrl, Gap, Snapshot
@@ -45,7 +45,7 @@ LateCollector = Callable[[CollectContext], Awaitable[None]]
 
 #: run in order after the snapshot is assembled; each adds one part (logs, CloudTrail, ...).
 #: Append one line per collector: `some_module.collect_something,`
-LATE_COLLECTORS: tuple[LateCollector, ...] = ()
+LATE_COLLECTORS: tuple[LateCollector, ...] = (cloudtrail.collect,)
 
 
 async def collect(
