@@ -72,13 +72,13 @@ class Template:
                 out.append(value)
         return "".join(out)
 
-    def glob_source(self, ctx: Context, *, arn: bool = False) -> str | None:
+    def glob_source(self, ctx: Context, *, arn: bool = False, strict: bool = False) -> str | None:
         """Regex source: literal text keeps its wildcards, substituted values are literal.
 
         With `arn`, wildcards in the first five ARN segments stay inside their segment
         (see `bot.iam.wildcard.arn_glob_to_regex`).
         """
-        segmented = arn and self.text.count(":") >= 5
+        segmented = arn and (strict or self.text.count(":") >= 5)
         colons = 0
         out: list[str] = []
         for part in self.parts:

@@ -35,22 +35,25 @@ def compile_glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
     return re.compile(glob_to_regex(pattern), flags)
 
 
-def arn_glob_to_regex(pattern: str) -> str:
+def arn_glob_to_regex(pattern: str, *, strict: bool = False) -> str:
     """Regex source for an ARN pattern matched segment by segment.
 
     The partition, service, region and account segments are matched each on its own
     (a wildcard there stays inside the segment); in the resource part (everything after
     the fifth colon) `*` spans `/` and `:` as AWS does. A pattern with fewer than six
-    segments is matched as a plain glob over the whole ARN.
+    segments is matched as a plain glob over the whole ARN, or with `strict` (ARN
+    condition operators, which compare the six segments one by one) segment by segment.
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html
     """
     parts = pattern.split(":", 5)
     if len(parts) < 6:
+        if strict:
+            return ":".join(glob_to_regex(p, segment=True) for p in parts)
         return glob_to_regex(pattern)
     head = ":".join(glob_to_regex(p, segment=True) for p in parts[:5])
     return head + ":" + glob_to_regex(parts[5])
 
 
 @lru_cache(maxsize=8192)
-def compile_arn_glob(pattern: str) -> re.Pattern[str]:
-    return re.compile(arn_glob_to_regex(pattern), re.DOTALL)
+def compile_arn_glob(pattern: str, strict: bool = False) -> re.Pattern[str]:
+    return re.compile(arn_glob_to_regex(pattern, strict=strict), re.DOTALL)

@@ -33,7 +33,7 @@ CASES = _load()
 
 
 def test_there_are_enough_cases() -> None:
-    assert len(CASES) >= 50
+    assert len(CASES) >= 200
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -28,7 +28,7 @@ def compile(op: str, values: list[str], variables: bool) -> Callable[[str, Conte
     for value in values:
         template = parse_template(value, variables)
         if template is None:
-            patterns.append(compile_arn_glob(value))
+            patterns.append(compile_arn_glob(value, strict=True))
         else:
             templates.append(template)
 
@@ -37,7 +37,7 @@ def compile(op: str, values: list[str], variables: bool) -> Callable[[str, Conte
             if pattern.fullmatch(value):
                 return True
         for template in templates:
-            source = template.glob_source(ctx, arn=True)
+            source = template.glob_source(ctx, arn=True, strict=True)
             if source is not None and compile_source(source).fullmatch(value):
                 return True
         return False
