@@ -57,7 +57,7 @@ THROTTLE_CODES = frozenset(
     {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
 )
 #: botocore retry configuration for CloudTrail clients (adaptive: client-side rate limiting).
-RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 6})
+RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 4})
 #: Where each partition records global (IAM) events.
 GLOBAL_REGION = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
 MAX_POLICY_LOOKUPS = 10
@@ -231,26 +231,28 @@ async def lookup_events(
     throttle_retries: int = 3,
     sleep: Sleep = asyncio.sleep,
 ) -> LookupResult:
-    """Run the lookups (bounded concurrency per region), newest event first, deduplicated.
+    """Run the lookups, newest event first, deduplicated by event id.
 
-    A lookup that fails becomes a gap; the others' events are still returned.
+    Regions run in parallel; within a region the first lookup runs alone, then the rest
+    with bounded concurrency. A lookup that fails becomes a gap and the others' events are
+    still returned; when the first lookup of a region fails (LookupEvents has no
+    resource-level permissions, so AccessDenied, an unreachable endpoint or throttling
+    beyond retries would fail them all), the region's other lookups are skipped and the
+    one gap says so.
     """
-    lookups = list(dict.fromkeys(lookups))
-    semaphores: dict[str, asyncio.Semaphore] = {}
-    clients: dict[str, Any] = {}
+    by_region: dict[str, list[Lookup]] = {}
+    for lookup in dict.fromkeys(lookups):
+        by_region.setdefault(lookup.region, []).append(lookup)
 
-    async def one(lookup: Lookup) -> tuple[list[CloudTrailEvent], Gap | None]:
-        sem = semaphores.setdefault(lookup.region, asyncio.Semaphore(max(1, concurrency)))
-        async with sem:
-            if lookup.region not in clients:
-                try:
-                    clients[lookup.region] = await asyncio.to_thread(
-                        client_for_region, lookup.region
-                    )
-                except BotoCoreError as exc:
-                    return [], Gap(operation=OPERATION, resource=lookup.label, error=str(exc))
+    async def region_run(region: str, todo: list[Lookup]) -> list[_Outcome]:
+        try:
+            client = await asyncio.to_thread(client_for_region, region)
+        except Exception as exc:  # a client that cannot be built is a gap, like a failed read
+            return [_Outcome([], _gap(todo[0], _describe(exc), skipped=len(todo) - 1), True)]
+
+        async def run(lookup: Lookup) -> _Outcome:
             return await _run_lookup(
-                clients[lookup.region],
+                client,
                 lookup,
                 start=start,
                 end=end,
@@ -259,18 +261,55 @@ async def lookup_events(
                 sleep=sleep,
             )
 
-    outcomes = await asyncio.gather(*(one(lookup) for lookup in lookups))
+        first = await run(todo[0])
+        if first.failed:
+            if len(todo) > 1 and first.gap is not None:
+                first.gap = _gap(todo[0], first.gap.error, skipped=len(todo) - 1)
+            return [first]
+        sem = asyncio.Semaphore(max(1, concurrency))
+
+        async def bounded(lookup: Lookup) -> _Outcome:
+            async with sem:
+                return await run(lookup)
+
+        rest = await asyncio.gather(*(bounded(lookup) for lookup in todo[1:]))
+        return [first, *rest]
+
+    per_region = await asyncio.gather(*(region_run(r, t) for r, t in by_region.items()))
     result = LookupResult()
     seen: set[str] = set()
-    for events, gap in outcomes:
-        if gap is not None:
-            result.gaps.append(gap)
-        for event in events:
-            if event.event_id not in seen:
-                seen.add(event.event_id)
-                result.events.append(event)
+    for outcomes in per_region:
+        for outcome in outcomes:
+            if outcome.gap is not None:
+                result.gaps.append(outcome.gap)
+            for event in outcome.events:
+                if event.event_id not in seen:
+                    seen.add(event.event_id)
+                    result.events.append(event)
     result.events.sort(key=lambda e: e.time, reverse=True)
     return result
+
+
+@dataclass
+class _Outcome:
+    events: list[CloudTrailEvent]
+    gap: Gap | None = None
+    #: the lookup failed (not merely truncated)
+    failed: bool = False
+
+
+def _gap(lookup: Lookup, error: str, *, skipped: int = 0) -> Gap:
+    if skipped:
+        error += f" (the other {skipped} lookups in {lookup.region} were skipped)"
+    return Gap(operation=OPERATION, resource=lookup.label, error=error)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return _error(exc)
+    if isinstance(exc, BotoCoreError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 async def _run_lookup(
@@ -282,7 +321,7 @@ async def _run_lookup(
     max_pages: int,
     throttle_retries: int,
     sleep: Sleep,
-) -> tuple[list[CloudTrailEvent], Gap | None]:
+) -> _Outcome:
     kwargs: dict[str, Any] = {
         "LookupAttributes": [{"AttributeKey": lookup.attribute, "AttributeValue": lookup.value}],
         "StartTime": start,
@@ -293,23 +332,24 @@ async def _run_lookup(
     for _page in range(max_pages):
         try:
             page = await _call_with_backoff(client, kwargs, throttle_retries, sleep)
-        except ClientError as exc:
-            return events, Gap(operation=OPERATION, resource=lookup.label, error=_error(exc))
-        except BotoCoreError as exc:
-            return events, Gap(operation=OPERATION, resource=lookup.label, error=str(exc))
+        except Exception as exc:  # every failure of the read becomes a gap (moto raises
+            # NotImplementedError in-process; endpoints may be unreachable)
+            return _Outcome(events, _gap(lookup, _describe(exc)), failed=True)
         for item in page.get("Events") or []:
             event = parse_lookup_event(item)
             if event is not None and _keep(event, lookup):
                 events.append(event)
         token = page.get("NextToken")
         if not token:
-            return events, None
+            return _Outcome(events)
         kwargs["NextToken"] = token
-    return events, Gap(
-        operation=OPERATION,
-        resource=lookup.label,
-        error=f"Truncated after {max_pages} pages ({max_pages * PAGE_SIZE} events); "
-        "older events in the window were not read",
+    return _Outcome(
+        events,
+        _gap(
+            lookup,
+            f"Truncated after {max_pages} pages ({max_pages * PAGE_SIZE} events); "
+            "older events in the window were not read",
+        ),
     )
 
 

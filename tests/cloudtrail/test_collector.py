@@ -198,9 +198,8 @@ async def test_stubber_throttled_beyond_retries_is_a_gap() -> None:
     assert [g.error.split(":")[0] for g in result.gaps] == ["ThrottlingException"]
 
 
-async def test_stubber_access_denied_is_a_gap_and_other_lookups_still_count() -> None:
+async def test_stubber_access_denied_is_a_gap_and_skips_the_region() -> None:
     client, stub = stubbed_client()
-    page = parsed_page("lookup_events_orders.json")
     stub.add_client_error(
         "lookup_events",
         service_error_code="AccessDeniedException",
@@ -208,7 +207,6 @@ async def test_stubber_access_denied_is_a_gap_and_other_lookups_still_count() ->
         "not authorized to perform: cloudtrail:LookupEvents",
         http_status_code=400,
     )
-    stub.add_response("lookup_events", {"Events": page["Events"]})
     with stub:
         result = await lookup_events(
             lambda _: client,
@@ -218,14 +216,52 @@ async def test_stubber_access_denied_is_a_gap_and_other_lookups_still_count() ->
             ],
             START,
             NOW,
-            concurrency=1,
         )
-    assert len(result.gaps) == 1
-    gap = result.gaps[0]
+    stub.assert_no_pending_responses()  # the second lookup was not sent
+    assert result.events == []
+    [gap] = result.gaps
     assert gap.operation == OPERATION == "cloudtrail:LookupEvents"
     assert gap.resource == f"ResourceName={FUNCTION}@us-east-1"
     assert gap.error.startswith("AccessDeniedException: User:")
-    assert result.events  # the role lookup still delivered
+    assert gap.error.endswith("(the other 1 lookups in us-east-1 were skipped)")
+
+
+async def test_stubber_later_failure_keeps_the_other_events() -> None:
+    client, stub = stubbed_client()
+    page = parsed_page("lookup_events_orders.json")
+    stub.add_response("lookup_events", {"Events": page["Events"]})
+    stub.add_client_error(
+        "lookup_events", service_error_code="InternalFailure", http_status_code=400
+    )
+    with stub:
+        result = await lookup_events(
+            lambda _: client,
+            [
+                Lookup("ResourceName", FUNCTION, "us-east-1"),
+                Lookup("ResourceName", ROLE, "us-east-1"),
+            ],
+            START,
+            NOW,
+        )
+    assert [g.resource for g in result.gaps] == [f"ResourceName={ROLE}@us-east-1"]
+    assert result.events
+
+
+async def test_in_process_moto_without_lookup_events_is_a_gap() -> None:
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client(
+            "cloudtrail",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        snapshot = make_snapshot()
+        await collect_cloudtrail(snapshot, lambda _: client)
+    assert snapshot.cloudtrail == []
+    [gap] = snapshot.gaps
+    assert gap.error.startswith("NotImplementedError")
 
 
 # -- the fake endpoint, reached through AWS_ENDPOINT_URL_CLOUDTRAIL --------------------------
