@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Protocol
 
 from bot.checks import (
+    cloudtrail_denials,
     destinations,
     env_kms,
     event_source,
@@ -48,6 +49,7 @@ CHECKS: list[ModuleType] = [
     env_kms,
     destinations,
     xray_tracing,
+    cloudtrail_denials,
 ]
 
 
