@@ -1,0 +1,85 @@
+"""`lambda-why worker`: run queued checks from Redis (`REDIS_URL`).
+
+Runs up to `--concurrency` jobs at once; heartbeats each job so that a job whose worker
+died is re-queued by the sweep of any live worker; SIGTERM stops dequeuing and lets
+running jobs finish (up to `--grace` seconds). `--burst` drains the queue and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.cli import CliError
+from bot.config import ConfigError, Settings
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "worker",
+        help="run queued Slack checks from Redis (REDIS_URL)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--concurrency", type=int, default=4, help="jobs at once (default 4)")
+    parser.add_argument("--burst", action="store_true", help="drain the queue, then exit")
+    parser.add_argument(
+        "--sweep-interval",
+        type=int,
+        default=10,
+        help="seconds between sweeps for jobs of dead workers (default 10)",
+    )
+    parser.add_argument(
+        "--grace", type=int, default=30, help="seconds running jobs get on SIGTERM (default 30)"
+    )
+    parser.add_argument("--log-level", default="INFO")
+    parser.set_defaults(handler=run)
+
+
+async def run(args: argparse.Namespace) -> int:
+    from bot.queue import SaqJobQueue, saq_worker
+    from bot.slack.app import web_client
+    from bot.slack.logs import setup_logging
+    from bot.slack.metrics import Metrics
+    from bot.slack.store import RedisStore
+    from bot.web import default_access_factory, explain_function, job_limits
+    from bot.worker import JobRunner, aws_diagnose
+
+    setup_logging(args.log_level)
+    if args.concurrency < 1:
+        raise CliError("--concurrency must be at least 1")
+    try:
+        settings = Settings()
+        config = settings.file_config()
+    except ConfigError as exc:
+        raise CliError(str(exc)) from exc
+    if not settings.redis_url:
+        raise CliError("REDIS_URL is not set: without it `lambda-why serve` runs the jobs itself")
+    if settings.slack_bot_token is None:
+        raise CliError("SLACK_BOT_TOKEN is not set")
+    access_factory = default_access_factory(settings, config)
+    store = RedisStore.from_url(settings.redis_url)
+    jobs = SaqJobQueue.from_url(settings.redis_url, limits=job_limits(config))
+    runner = JobRunner(
+        client=web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url),
+        store=store,
+        diagnose=aws_diagnose(access_factory),
+        explain=explain_function(access_factory),
+        metrics=Metrics(),
+        account_concurrency=config.slack.account_concurrency,
+    )
+    worker = saq_worker(
+        jobs,
+        runner,
+        concurrency=args.concurrency,
+        burst=args.burst,
+        sweep_interval=args.sweep_interval,
+        shutdown_grace=args.grace,
+    )
+    await jobs.queue.connect()
+    try:
+        await worker.start()
+    finally:
+        await jobs.close()
+        await store.close()
+    return 0
