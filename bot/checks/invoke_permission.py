@@ -187,8 +187,9 @@ def _trigger(
 
 
 def _wrong_sources(ask: Ask, loaded: Loaded, trigger: Trigger) -> list[str]:
-    """Source ARNs/accounts named by Allow statements that would apply but for their conditions."""
-    out: list[str] = []
+    """Source ARNs (else accounts) named by Allows that would apply but for their conditions."""
+    arns: list[str] = []
+    accounts: list[str] = []
     for label, document in loaded.documents.items():
         for stmt in statements_of(document):
             if stmt.get("Effect") != "Allow" or "Condition" not in stmt:
@@ -211,9 +212,12 @@ def _wrong_sources(ask: Ask, loaded: Loaded, trigger: Trigger) -> list[str]:
                 if not isinstance(values, dict):
                     continue
                 for key, value in values.items():
-                    if key.lower() in ("aws:sourcearn", "aws:sourceaccount"):
-                        out.extend([value] if isinstance(value, str) else [str(v) for v in value])
-    return list(dict.fromkeys(out))
+                    listed = [value] if isinstance(value, str) else [str(v) for v in value]
+                    if key.lower() == "aws:sourcearn":
+                        arns.extend(listed)
+                    elif key.lower() == "aws:sourceaccount":
+                        accounts.extend(f"account {a}" for a in listed)
+    return list(dict.fromkeys(arns or accounts))
 
 
 def _fix(snapshot: Snapshot, trigger: Trigger, resource: str, ask: Ask, loaded: Loaded) -> Fix:

@@ -19,6 +19,10 @@ from bot.iam import Decision, PolicyType, Verdict
 from bot.snapshot import KmsKey, Snapshot
 
 
+#: an account id no real caller has, used to ask the key policy on its own
+_OTHER_ACCOUNT = "000000000000"
+
+
 @dataclass
 class KeyAnswers:
     asks: list[Ask] = field(default_factory=list)
@@ -110,6 +114,20 @@ def key_asks(
                     f"(no Allow for arn:aws:iam::{key_account}:root)"
                 ),
             )
+        elif (
+            not full.allowed
+            and not full.explicit
+            and key is not None
+            and key.policy is not None
+            and PolicyType.RESOURCE in full.decision.denied_by
+            and _key_policy_admits(key.policy, rp.role_arn, key_account, action, key_arn, context)
+        ):
+            # the key policy delegates to IAM: only the role's own policies are lacking
+            full.decision = full.decision.model_copy(
+                update={
+                    "denied_by": [t for t in full.decision.denied_by if t != PolicyType.RESOURCE]
+                }
+            )
         answers.asks.append(full)
     statement = role_principal_statement(
         "AllowLambdaExecutionRole", rp.role_arn, list(actions), "*"
@@ -145,18 +163,22 @@ def _key_policy_admits(  # noqa: PLR0917
     key_arn: str,
     context: Mapping[str, ContextValue],
 ) -> bool:
-    """Does the key policy name the role, or allow the account (delegating to IAM)?"""
-    for principal in (role_arn, f"arn:aws:iam::{key_account}:root"):
-        ask = ask_principal(
-            principal,
-            action,
-            key_arn,
-            policy,
-            loaded=Loaded(),
-            resource_label="key policy",
-            resource_account=key_account,
-            context=context,
-        )
-        if ask.allowed:
-            return True
-    return False
+    """Does the key policy name the role, or allow the account (delegating to IAM)?
+
+    Asked as a cross-account request with an allow-all stand-in identity policy: then only
+    the key policy decides, and naming either the role or its account is enough, exactly
+    KMS's rule. (A same-account question would let the identity policy alone allow.)
+    """
+    del key_account  # the stand-in account below is deliberately not the key's
+    ask = ask_principal(
+        role_arn,
+        action,
+        key_arn,
+        policy,
+        loaded=Loaded(),
+        resource_label="key policy",
+        resource_account=_OTHER_ACCOUNT,
+        context=context,
+        caller_identity_unknown=True,
+    )
+    return ask.allowed

@@ -85,7 +85,6 @@ def role_finding(
             actions=unique(a.action for a in deciding),
             resources=unique(a.resource for a in deciding),
             source=source,
-            denied_by=denied_types(deciding),
         )
     denied = [a for a in deciding if not a.allowed]
     types = denied_types(denied)

@@ -22,6 +22,8 @@ INFORMATIONAL = ("cloudtrail:", "logs:FilterLogEvents", "logs:GetLogEvents", "lo
 def _mentioned(gap: Gap, findings: Sequence[Finding]) -> bool:
     for f in findings:
         text = f"{f.title} {f.detail}"
+        if gap.resource and (gap.resource in f.resources or gap.resource in f.detail):
+            return True
         if gap.resource and gap.resource in text and gap.operation in text:
             return True
         if gap.operation in text and gap.error in text:
