@@ -18,7 +18,6 @@ from bot.checks.fixes import ResourceSide, resource_side_for, role_principal_sta
 from bot.iam import Decision, PolicyType, Verdict
 from bot.snapshot import KmsKey, Snapshot
 
-
 #: an account id no real caller has, used to ask the key policy on its own
 _OTHER_ACCOUNT = "000000000000"
 
