@@ -44,6 +44,7 @@ from bot.snapshot import REDACTED, CloudTrailEvent, Gap, Snapshot
 from bot.timeline import is_role_session
 
 if TYPE_CHECKING:
+    from bot.aws.access import AwsAccess
     from bot.aws.collect import CollectContext
 
 OPERATION = "cloudtrail:LookupEvents"
@@ -473,3 +474,49 @@ def _keep(event: CloudTrailEvent, lookup: Lookup) -> bool:
         )
     read_only = event.raw.get("readOnly")
     return bool(event.error_code) or read_only is not True
+
+
+# -- `lambda-why history`: the function, its role and CloudTrail only -------------------------
+
+
+async def collect_history(
+    access: AwsAccess, function_ref: str, *, since: timedelta = timedelta(hours=24)
+) -> Snapshot:
+    """A snapshot with just what the timeline needs: GetFunction, the role, CloudTrail.
+
+    Raises like `bot.aws.collect.collect` (BadFunctionRef, AccountNotAllowed,
+    FunctionNotFound, AwsUnavailable); failed reads after GetFunction are gaps.
+    """
+    from bot.aws import iam, lambda_
+    from bot.aws.collect import CollectContext, resolve_ref
+    from bot.aws.reader import Reader
+
+    ref = await resolve_ref(access, function_ref)
+    account, region = ref.account or "", ref.region or ""
+    await access.ensure_allowed(account)
+    window_end = datetime.now(UTC)
+    window_start = window_end - since
+    reader = Reader(access, account=account, region=region, partition=ref.partition)
+    function = await lambda_.read_function(reader, ref)
+    role = await iam.read_role(reader, function.role_arn) if function.role_arn else None
+    snapshot = Snapshot(
+        account=account,
+        region=region,
+        partition=ref.partition,
+        requested_by=access.requested_by,
+        function=function,
+        role=role,
+        window_start=window_start,
+        window_end=window_end,
+    )
+    snapshot.gaps = reader.gaps
+    await collect(
+        CollectContext(
+            reader=reader,
+            snapshot=snapshot,
+            ref=ref,
+            window_start=window_start,
+            window_end=window_end,
+        )
+    )
+    return snapshot
