@@ -136,15 +136,22 @@ def record(
 
 
 def remove_permission(
-    function: str, sid: str, *, time: datetime, region: str = "us-east-1", who: str = "alice"
+    function: str,
+    sid: str,
+    *,
+    time: datetime,
+    region: str = "us-east-1",
+    who: str = "alice",
+    account: str = ACCOUNT,
 ) -> dict[str, Any]:
     return record(
         "RemovePermission20150331v2",
         "lambda.amazonaws.com",
         time=time,
         region=region,
-        identity=assumed_role("deployer", who),
+        identity=assumed_role("deployer", who, account=account),
         params={"functionName": function, "statementId": sid},
+        account=account,
     )
 
 
@@ -157,6 +164,7 @@ def add_permission(
     time: datetime,
     region: str = "us-east-1",
     who: str = "alice",
+    account: str = ACCOUNT,
 ) -> dict[str, Any]:
     params: dict[str, Any] = {
         "functionName": function,
@@ -169,7 +177,7 @@ def add_permission(
         "Effect": "Allow",
         "Principal": {"Service": principal},
         "Action": "lambda:InvokeFunction",
-        "Resource": f"arn:aws:lambda:{region}:{ACCOUNT}:function:{function}",
+        "Resource": f"arn:aws:lambda:{region}:{account}:function:{function}",
     }
     if source_arn:
         params["sourceArn"] = source_arn
@@ -179,9 +187,10 @@ def add_permission(
         "lambda.amazonaws.com",
         time=time,
         region=region,
-        identity=assumed_role("deployer", who),
+        identity=assumed_role("deployer", who, account=account),
         params=params,
         response={"statement": json.dumps(statement)},
+        account=account,
     )
 
 
