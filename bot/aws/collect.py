@@ -22,11 +22,39 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.arns import BadFunctionRef, FunctionRef, parse_function_ref
-from bot.aws import cloudtrail, iam, lambda_
+from bot.arns import BadFunctionRef, FunctionRef, account_of, parse_function_ref, region_of
+from bot.aws import (
+    apigateway,
+    cloudtrail,
+    docdb,
+    dynamodb,
+    ec2,
+    events,
+    iam,
+    kafka,
+    kinesis,
+    kms,
+    lambda_,
+    mq,
+    organizations,
+    s3,
+    sns,
+    sqs,
+)
+from bot.aws import secrets as secrets_
 from bot.aws.access import AwsAccess
-from bot.aws.reader import Reader
-from bot.snapshot import DestinationTarget, FunctionConfig, FunctionUrl, Gap, Snapshot
+from bot.aws.reader import NOT_FOUND, Reader
+from bot.snapshot import (
+    DestinationTarget,
+    EventSource,
+    EventSourceMapping,
+    FunctionConfig,
+    FunctionUrl,
+    Gap,
+    Secret,
+    Snapshot,
+    Trigger,
+)
 
 
 @dataclass
@@ -71,22 +99,38 @@ async def collect(
     reader = Reader(access, account=account, region=region, partition=ref.partition, fresh=fresh)
     function = await lambda_.read_function(reader, ref)
 
-    (
-        resource_policy,
-        mappings,
-        urls,
-        destinations,
-        role,
-        layers,
-    ) = await asyncio.gather(
-        lambda_.read_resource_policy(reader, ref),
-        lambda_.read_event_source_mappings(reader, ref),
-        reader_cached_urls(reader, ref),
-        reader_cached_destinations(reader, ref, function),
-        iam.read_role(reader, function.role_arn) if function.role_arn else _none(),
-        lambda_.read_layer_policies(reader, function),
+    task = asyncio.create_task
+    policy_task = task(lambda_.read_resource_policy(reader, ref))
+    sources_task = task(_mappings_with_sources(reader, ref))
+    urls_task = task(_cached_urls(reader, ref))
+    destinations_task = task(_destinations_with_targets(reader, ref, function))
+    role_task = task(iam.read_role(reader, function.role_arn) if function.role_arn else _none())
+    layers_task = task(lambda_.read_layer_policies(reader, function))
+    network_task = task(ec2.read_network(reader, function.vpc) if function.vpc else _none())
+    org_task = task(organizations.read_org_policies(reader, account))
+    events_task = task(
+        _cached_triggers(reader, ("events-triggers", ref.arn), events.read_event_triggers, ref)
     )
-    function.layers = layers
+    sns_task = task(sns.read_sns_triggers(reader, ref))
+    api_task = task(apigateway.read_api_triggers(reader, ref) if scan_triggers else _empty())
+
+    resource_policy = await policy_task
+    s3_task = task(s3.read_s3_triggers(reader, ref, resource_policy, scan=scan_triggers))
+    mappings, secrets, source_keys = await sources_task
+    esm_targets = await asyncio.gather(
+        *(
+            _read_target(reader, lambda_.esm_destination(m))
+            for m in mappings
+            if m.on_failure_destination
+        )
+    )
+    destinations = [*(await destinations_task), *esm_targets]
+    triggers = [*(await s3_task), *(await events_task), *(await sns_task), *(await api_task)]
+    role = await role_task
+    urls = await urls_task
+    network = await network_task
+    organization = await org_task
+    function.layers = await layers_task
     snapshot = Snapshot(
         account=account,
         region=region,
@@ -95,13 +139,18 @@ async def collect(
         function=function,
         resource_policy=resource_policy,
         role=role,
-        event_source_mappings=mappings or [],
+        event_source_mappings=mappings,
+        triggers=triggers,
         function_urls=urls or [],
         destinations=destinations,
+        secrets=secrets,
+        network=network,
+        organization=organization,
         window_start=window_start,
         window_end=window_end,
         scanned_triggers=scan_triggers,
     )
+    await _read_keys(reader, snapshot, source_keys, destinations_keys(destinations))
     snapshot.gaps = reader.gaps
     context = CollectContext(
         reader=reader,
@@ -129,27 +178,200 @@ async def resolve_ref(access: AwsAccess, function_ref: str) -> FunctionRef:
     return ref.resolve(partition=identity.partition, region=region, account=identity.account)
 
 
-async def reader_cached_urls(reader: Reader, ref: FunctionRef) -> list[FunctionUrl] | None:
+async def _cached_urls(reader: Reader, ref: FunctionRef) -> list[FunctionUrl] | None:
     async def load() -> tuple[list[FunctionUrl] | None, list[Gap]]:
         child = reader.child()
         return await lambda_.read_function_urls(child, ref), child.gaps
 
     urls = await reader.cached(("lambda-urls", ref.arn), load)
-    return None if urls is None else [u.model_copy() for u in urls]
+    return None if urls is None else [u.model_copy(deep=True) for u in urls]
 
 
-async def reader_cached_destinations(
+async def _cached_triggers(
+    reader: Reader,
+    key: tuple[str, str],
+    read: Callable[[Reader, FunctionRef], Awaitable[list[Trigger]]],
+    ref: FunctionRef,
+) -> list[Trigger]:
+    async def load() -> tuple[list[Trigger], list[Gap]]:
+        child = reader.child()
+        return await read(child, ref), child.gaps
+
+    return [t.model_copy(deep=True) for t in await reader.cached(key, load)]
+
+
+# ---- event sources ----------------------------------------------------------------------
+
+#: (mappings with their sources read, secrets by ARN, {source ARN: KMS key reference})
+SourcesRead = tuple[list[EventSourceMapping], dict[str, Secret], dict[str, str]]
+
+
+async def _mappings_with_sources(reader: Reader, ref: FunctionRef) -> SourcesRead:
+    mappings = await lambda_.read_event_source_mappings(reader, ref)
+    if not mappings:
+        return [], {}, {}
+    sources = await asyncio.gather(*(_read_source(reader, m.source) for m in mappings))
+    keys: dict[str, str] = {}
+    for mapping, (source, key) in zip(mappings, sources, strict=True):
+        mapping.source = source
+        if key and source.arn:
+            keys[source.arn] = key
+    secret_arns = list(
+        dict.fromkeys(
+            c["uri"]
+            for m in mappings
+            for c in m.source_access_configurations
+            if c.get("uri", "").startswith("arn:") and ":secretsmanager:" in c["uri"]
+        )
+    )
+    read = await asyncio.gather(*(secrets_.read_secret(reader, arn) for arn in secret_arns))
+    secrets: dict[str, Secret] = {}
+    for arn, (secret, key) in zip(secret_arns, read, strict=True):
+        secrets[arn] = secret
+        if key:
+            keys[arn] = key
+    return mappings, secrets, keys
+
+
+async def _read_source(reader: Reader, source: EventSource) -> tuple[EventSource, str | None]:
+    """The source with its policy/attributes, and the KMS key the function's role uses."""
+    if source.arn is None:
+        return source, None
+    if source.type == "sqs":
+        queue = await sqs.read_queue(reader, source.arn)
+        return source.model_copy(
+            update={"exists": queue.exists, "policy": queue.policy, "attributes": queue.attributes}
+        ), queue.kms_key
+    if source.type == "kinesis":
+        stream, key = await kinesis.read_stream(reader, source)
+        return stream, key
+    if source.type == "dynamodb":
+        return await dynamodb.read_stream(reader, source), None
+    if source.type == "msk":
+        return await kafka.read_cluster(reader, source), None
+    if source.type == "mq":
+        return await mq.read_broker(reader, source), None
+    if source.type == "docdb":
+        return await docdb.read_cluster(reader, source), None
+    return source, None
+
+
+# ---- destinations -----------------------------------------------------------------------
+
+
+async def _destinations_with_targets(
     reader: Reader, ref: FunctionRef, function: FunctionConfig
 ) -> list[DestinationTarget]:
     async def load() -> tuple[list[DestinationTarget], list[Gap]]:
         child = reader.child()
         return await lambda_.read_destinations(child, ref, function), child.gaps
 
-    targets = await reader.cached(
-        ("lambda-destinations", ref.arn, function.dead_letter_target), load
-    )
-    return [t.model_copy() for t in targets]
+    targets = [
+        t.model_copy()
+        for t in await reader.cached(
+            ("lambda-destinations", ref.arn, function.dead_letter_target), load
+        )
+    ]
+    return list(await asyncio.gather(*(_read_target(reader, t) for t in targets)))
+
+
+async def _read_target(reader: Reader, target: DestinationTarget) -> DestinationTarget:
+    """The destination's resource policy and KMS key (a key reference until resolved)."""
+    if target.service == "sqs":
+        queue = await sqs.read_queue(reader, target.arn)
+        return target.model_copy(
+            update={"exists": queue.exists, "policy": queue.policy, "kms_key_arn": queue.kms_key}
+        )
+    if target.service == "sns":
+        topic = await sns.read_topic(reader, target.arn)
+        return target.model_copy(
+            update={"exists": topic.exists, "policy": topic.policy, "kms_key_arn": topic.kms_key}
+        )
+    if target.service == "lambda":
+        try:
+            target_ref = parse_function_ref(target.arn)
+        except BadFunctionRef:
+            return target
+        policy = await lambda_.read_resource_policy(reader, target_ref)
+        return target.model_copy(update={"policy": policy})
+    if target.service == "events":
+        bus = target.arn.rsplit("/", 1)[-1]
+        reply = await reader.call(
+            "events",
+            "DescribeEventBus",
+            resource=target.arn,
+            missing=("ResourceNotFoundException",),
+            account=await reader.account_for(target.arn),
+            Name=target.arn if account_of(target.arn) != reader.account else bus,
+        )
+        if reply is None:
+            return target
+        if reply is NOT_FOUND:
+            return target.model_copy(update={"exists": False})
+        policy = lambda_.parse_policy_text(
+            reader, reply.get("Policy"), "events:DescribeEventBus", target.arn
+        )
+        return target.model_copy(update={"exists": True, "policy": policy})
+    return target
+
+
+def destinations_keys(destinations: list[DestinationTarget]) -> dict[str, str]:
+    return {t.arn: t.kms_key_arn for t in destinations if t.kms_key_arn}
+
+
+# ---- KMS --------------------------------------------------------------------------------
+
+
+async def _read_keys(
+    reader: Reader,
+    snapshot: Snapshot,
+    source_keys: dict[str, str],
+    destination_keys: dict[str, str],
+) -> None:
+    """Read every key named by the function, its sources, destinations and secrets, and
+    replace each reference (id, alias) by the key's ARN."""
+    named: dict[str, str] = {}  # resource ARN (or "function") -> key reference
+
+    def add(owner: str, key: str | None) -> None:
+        owner_account = account_of(owner) or reader.account
+        region = region_of(owner) or reader.region
+        ref = kms.key_reference(
+            key, partition=reader.partition, region=region, account=owner_account
+        )
+        if ref:
+            named[owner] = ref
+
+    add(snapshot.function.arn, snapshot.function.kms_key_arn)
+    for owner, key in {**source_keys, **destination_keys}.items():
+        add(owner, key)
+    references = list(dict.fromkeys(named.values()))
+    keys = await asyncio.gather(*(kms.read_key(reader, r) for r in references))
+    resolved: dict[str, str] = {}
+    for reference, found in zip(references, keys, strict=True):
+        if found is not None:
+            snapshot.kms_keys[found.arn] = found
+            resolved[reference] = found.arn
+
+    def final(owner: str) -> str | None:
+        reference = named.get(owner)
+        return None if reference is None else resolved.get(reference, reference)
+
+    if snapshot.function.kms_key_arn:
+        snapshot.function.kms_key_arn = final(snapshot.function.arn)
+    for mapping in snapshot.event_source_mappings:
+        if mapping.source.arn in source_keys:
+            mapping.source.kms_key_arn = final(mapping.source.arn)
+    for arn, secret in snapshot.secrets.items():
+        if arn in source_keys:
+            secret.kms_key_arn = final(arn)
+    for target in snapshot.destinations:
+        if target.arn in destination_keys:
+            target.kms_key_arn = final(target.arn)
 
 
 async def _none() -> None:
     return None
+
+
+async def _empty() -> list[Trigger]:
+    return []

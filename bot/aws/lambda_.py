@@ -278,6 +278,12 @@ async def read_destinations(
     return targets
 
 
+def esm_destination(mapping: EventSourceMapping) -> DestinationTarget:
+    """An event source mapping's on-failure destination (its policy not yet read)."""
+    target = _destination("esm-on-failure", mapping.on_failure_destination or "")
+    return target.model_copy(update={"mapping_uuid": mapping.uuid})
+
+
 def _destination(kind: DestinationKind, arn: str) -> DestinationTarget:
     try:
         service = parse_arn(arn).service

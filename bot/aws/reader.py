@@ -15,6 +15,7 @@ from typing import Any, Final, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bot.arns import account_of
 from bot.aws.access import AwsAccess, describe, error_code
 from bot.aws.errors import AccountNotAllowed, AwsUnavailable
 from bot.config import account_allowed
@@ -51,6 +52,18 @@ class Reader:
         candidate = Gap(operation=operation, resource=resource, error=error)
         if candidate not in self.gaps:
             self.gaps.append(candidate)
+
+    async def account_for(self, arn: str | None) -> str:
+        """The account to read `arn` with: its owner when lambda-why may reach it, else
+        the function's account (cross-account reads then succeed only where the
+        resource's policy lets that account read)."""
+        owner = account_of(arn) if arn else None
+        if owner is None or owner == self.account:
+            return self.account
+        own = await self.access.own_identity()
+        if account_allowed(self.access.config, owner, own.account):
+            return owner
+        return self.account
 
     async def _client(self, service: str, account: str | None, region: str | None) -> Any:
         account = account or self.account

@@ -1,0 +1,161 @@
+"""S3 reads: bucket notifications that invoke the function.
+
+Buckets are found in the resource policy (`aws:SourceArn` conditions of statements for
+`s3.amazonaws.com`), or, with `scan_triggers`, among all buckets of the region. A bucket
+counts as a trigger only when its notification configuration names the function.
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketNotificationConfiguration.html
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from bot.arns import FunctionRef
+from bot.aws.reader import NOT_FOUND, Reader
+from bot.snapshot import PolicyDocument, Trigger
+
+MAX_SCANNED_BUCKETS = 1000
+_NO_BUCKET = ("NoSuchBucket",)
+#: the bucket lives in another region: not a trigger of this function
+_OTHER_REGION = (
+    "PermanentRedirect",
+    "AuthorizationHeaderMalformed",
+    "IllegalLocationConstraintException",
+)
+_S3_PRINCIPAL = "s3.amazonaws.com"
+
+
+def policy_buckets(policy: PolicyDocument | None) -> dict[str, str | None]:
+    """Bucket name -> source account, from the statements letting S3 invoke the function."""
+    buckets: dict[str, str | None] = {}
+    for statement in _statements(policy):
+        if not _has_service(statement.get("Principal"), _S3_PRINCIPAL):
+            continue
+        arns = list(_condition_values(statement.get("Condition"), "aws:sourcearn"))
+        accounts = list(_condition_values(statement.get("Condition"), "aws:sourceaccount"))
+        for arn in arns:
+            if not arn.startswith("arn:") or ":s3:::" not in arn:
+                continue
+            name = arn.split(":::", 1)[1].split("/", 1)[0]
+            if name and not any(c in name for c in "*?"):
+                buckets.setdefault(name, accounts[0] if len(accounts) == 1 else None)
+    return buckets
+
+
+async def read_s3_triggers(
+    reader: Reader, ref: FunctionRef, policy: PolicyDocument | None, *, scan: bool = False
+) -> list[Trigger]:
+    named = policy_buckets(policy)
+    buckets: dict[str, str | None] = dict(named)
+    if scan:
+        for name in await _region_buckets(reader):
+            buckets.setdefault(name, None)
+    results = await asyncio.gather(
+        *(
+            _bucket_trigger(reader, ref, name, account, scanned=name not in named)
+            for name, account in buckets.items()
+        )
+    )
+    return [t for found in results for t in found]
+
+
+async def _region_buckets(reader: Reader) -> list[str]:
+    items = await reader.pages(
+        "s3", "ListBuckets", "Buckets", max_items=MAX_SCANNED_BUCKETS, BucketRegion=reader.region
+    )
+    if items is not None and len(items) >= MAX_SCANNED_BUCKETS:
+        reader.gap(
+            "s3:ListBuckets", None, f"Truncated: scanned the first {MAX_SCANNED_BUCKETS} buckets"
+        )
+    names = []
+    for item in items or []:
+        region = item.get("BucketRegion")
+        if region and region != reader.region:
+            continue
+        if item.get("Name"):
+            names.append(str(item["Name"]))
+    return names
+
+
+async def _bucket_trigger(
+    reader: Reader, ref: FunctionRef, bucket: str, account: str | None, *, scanned: bool
+) -> list[Trigger]:
+    missing = _NO_BUCKET + _OTHER_REGION if scanned else _NO_BUCKET
+    read_account = reader.account
+    if account and account != reader.account:
+        read_account = await reader.account_for(f"arn:{reader.partition}:s3::{account}:x")
+    reply = await reader.call(
+        "s3",
+        "GetBucketNotificationConfiguration",
+        resource=f"arn:{reader.partition}:s3:::{bucket}",
+        missing=missing,
+        account=read_account,
+        Bucket=bucket,
+    )
+    if reply is None or reply is NOT_FOUND:
+        return []
+    targets = {ref.unqualified_arn, ref.arn}
+    triggers = []
+    for config in reply.get("LambdaFunctionConfigurations") or []:
+        target = str(config.get("LambdaFunctionArn", ""))
+        if target not in targets:
+            continue
+        detail = {
+            "target": target,
+            "events": ",".join(config.get("Events") or []),
+        }
+        if config.get("Id"):
+            detail["notification_id"] = str(config["Id"])
+        rules = ((config.get("Filter") or {}).get("Key") or {}).get("FilterRules") or []
+        for rule in rules:
+            detail[f"filter_{str(rule.get('Name', '')).lower()}"] = str(rule.get("Value", ""))
+        triggers.append(
+            Trigger(
+                service="s3",
+                principal=_S3_PRINCIPAL,
+                source_arn=f"arn:{reader.partition}:s3:::{bucket}",
+                source_account=account or read_account,
+                name=bucket,
+                discovered_by="s3:ListBuckets" if scanned else "lambda:GetPolicy",
+                detail=detail,
+            )
+        )
+    return triggers
+
+
+def _statements(policy: PolicyDocument | None) -> Iterator[Mapping[str, Any]]:
+    if not policy:
+        return
+    statements = policy.get("Statement") or []
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    for statement in statements:
+        if isinstance(statement, Mapping) and statement.get("Effect") == "Allow":
+            yield statement
+
+
+def _has_service(principal: Any, service: str) -> bool:
+    if isinstance(principal, Mapping):
+        values = principal.get("Service")
+        if isinstance(values, str):
+            return values == service
+        return isinstance(values, list) and service in values
+    return False
+
+
+def _condition_values(condition: Any, key: str) -> Iterable[str]:
+    """Values of a condition key (case-insensitive) under any operator."""
+    if not isinstance(condition, Mapping):
+        return
+    for block in condition.values():
+        if not isinstance(block, Mapping):
+            continue
+        for name, value in block.items():
+            if str(name).lower() != key:
+                continue
+            if isinstance(value, str):
+                yield value
+            elif isinstance(value, list):
+                yield from (str(v) for v in value)
