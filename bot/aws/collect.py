@@ -41,6 +41,7 @@ from bot.aws import (
     sns,
     sqs,
 )
+from bot.aws import logs as logs_
 from bot.aws import secrets as secrets_
 from bot.aws.access import AwsAccess
 from bot.aws.reader import NOT_FOUND, Reader
@@ -73,7 +74,10 @@ LateCollector = Callable[[CollectContext], Awaitable[None]]
 
 #: run in order after the snapshot is assembled; each adds one part (logs, CloudTrail, ...).
 #: Append one line per collector: `some_module.collect_something,`
-LATE_COLLECTORS: tuple[LateCollector, ...] = (cloudtrail.collect,)
+LATE_COLLECTORS: tuple[LateCollector, ...] = (
+    cloudtrail.collect,
+    logs_.collect,
+)
 
 
 async def collect(

@@ -22,6 +22,7 @@ from bot.checks import (
     function_url,
     invoke_permission,
     log_delivery,
+    log_evidence,
     read_gaps,
     vpc_eni,
     xray_tracing,
@@ -50,6 +51,7 @@ CHECKS: list[ModuleType] = [
     destinations,
     xray_tracing,
     cloudtrail_denials,
+    log_evidence,
 ]
 
 
