@@ -398,8 +398,7 @@ def _lambda_summary(name: str, event: CloudTrailEvent, history: list[CloudTrailE
         action = str((added or {}).get("action") or "")
         if action and not action.lower().startswith("lambda:invokefunction"):
             return f"removed permission {p.get('statementid')} ({action}){qualifier}"
-        who = f" from {added.get('principal')}" if added and added.get("principal") else ""
-        return f"removed invoke permission {p.get('statementid')}{who}{qualifier}"
+        return f"removed invoke permission {p.get('statementid')}{qualifier}"
     if name == "AddPermission":
         text = f"added permission {p.get('statementid')}: {_str(p.get('principal'))} may "
         text += _str(p.get("action"))

@@ -93,6 +93,8 @@ def _finding(f: Finding, style: _Style) -> list[str]:
             lines.extend(_wrap(ev.text, ind + "    "))
     for event in f.related_events:
         lines.append(f"{ind}event: {utc_iso(event.time)} {event.event} by {event.actor or '?'}")
+        if event.summary:
+            lines.extend(_wrap(event.summary, ind + "  "))
     if f.fix is not None:
         lines.append(f"{ind}{style.bold('fix')}: {f.fix.summary}")
         if f.fix.policy is not None:
@@ -135,6 +137,8 @@ def render_report(report: Report, *, color: bool = False) -> str:
         out.append(style.bold(f"== EVENTS ({len(report.events)}) =="))
         for e in report.events:
             line = f"{utc_iso(e.time)}  {e.event}  {e.actor or '?'}"
+            if e.source_ip:
+                line += f"  from {e.source_ip}"
             if e.error:
                 line += f"  [{e.error}]"
             if e.summary:
