@@ -25,7 +25,7 @@ from bot.checks import (
     log_evidence,
     read_gaps,
     vpc_eni,
-    xray_tracing,
+    xray,
 )
 from bot.checks.common import sort_findings
 from bot.report import Finding, Report, Severity, Status, Summary
@@ -49,7 +49,7 @@ CHECKS: list[ModuleType] = [
     function_url,
     env_kms,
     destinations,
-    xray_tracing,
+    xray,
     cloudtrail_denials,
     log_evidence,
 ]

@@ -9,7 +9,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.
 
 from __future__ import annotations
 
-from bot.checks.common import Ask, ask_role, checked_role
+from bot.checks.common import Ask, RolePolicies, ask_role, checked_role
 from bot.checks.fixes import MANAGED
 from bot.checks.outcome import Wording, role_finding
 from bot.report import Finding, Severity
@@ -33,6 +33,9 @@ def run(snapshot: Snapshot) -> list[Finding]:
         ask_role(snapshot, rp, "logs:CreateLogStream", streams),
         ask_role(snapshot, rp, "logs:PutLogEvents", streams),
     ]
+    if snapshot.logs:
+        # the group holds log lines, so it exists: CreateLogGroup is not needed
+        return [_finding(snapshot, rp, asks)]
     # CreateLogGroup is authorized on the group; policies write it with or without ":*"
     create_plain = ask_role(snapshot, rp, "logs:CreateLogGroup", group_arn, required=False)
     create_star = ask_role(snapshot, rp, "logs:CreateLogGroup", f"{group_arn}:*", required=False)
@@ -40,6 +43,10 @@ def run(snapshot: Snapshot) -> list[Finding]:
         asks.append(create_star if create_star.explicit else create_plain)
     else:
         asks.append(create_plain if create_plain.allowed else create_star)
+    return [_finding(snapshot, rp, asks)]
+
+
+def _finding(snapshot: Snapshot, rp: RolePolicies, asks: list[Ask]) -> Finding:
     group = snapshot.function.logging.log_group
     custom = " (custom LoggingConfig log group)" if snapshot.function.logging.custom else ""
     wording = Wording(
@@ -50,16 +57,14 @@ def run(snapshot: Snapshot) -> list[Finding]:
         purpose=f"write logs to {group}",
         context=f"The function logs to {group}{custom}.",
     )
-    return [
-        role_finding(
-            snapshot,
-            rp,
-            ID,
-            asks,
-            wording,
-            severity=Severity.MEDIUM,
-            sid="LambdaWhyLogs",
-            managed=MANAGED["logs"],
-            warn_severity=Severity.LOW,
-        )
-    ]
+    return role_finding(
+        snapshot,
+        rp,
+        ID,
+        asks,
+        wording,
+        severity=Severity.MEDIUM,
+        sid="LambdaWhyLogs",
+        managed=MANAGED["logs"],
+        warn_severity=Severity.LOW,
+    )

@@ -14,7 +14,7 @@ from bot.checks.outcome import Wording, role_finding
 from bot.report import Finding, Severity
 from bot.snapshot import Snapshot
 
-ID = "xray-tracing"
+ID = "xray"
 ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
 

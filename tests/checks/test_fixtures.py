@@ -106,7 +106,7 @@ CASES: dict[str, tuple[str, Status, str | None, set[str], list[str]]] = {
     "broken_env_kms_key_policy": ("env-kms", Status.FAIL, ROLE, {"kms:Decrypt"}, ["resource"]),
     "broken_dlq": ("destinations", Status.FAIL, ROLE, {"sqs:SendMessage"}, ["identity"]),
     "broken_xray": (
-        "xray-tracing",
+        "xray",
         Status.FAIL,
         ROLE,
         {"xray:PutTraceSegments", "xray:PutTelemetryRecords"},
@@ -185,7 +185,7 @@ def test_healthy_full_passes_every_applicable_check() -> None:
         "function-url",
         "env-kms",
         "destinations",
-        "xray-tracing",
+        "xray",
     } <= checks
     assert all(f.status is Status.PASS for f in report.findings)
     assert report.notes == [
