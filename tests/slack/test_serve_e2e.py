@@ -1,0 +1,124 @@
+"""`lambda-why serve` as a process, against the Slack double and a moto server, with the
+real `bot.diagnose.diagnose`: the way the acceptance run drives it (HTTP mode, no Redis,
+no config file, only the documented environment)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import socket
+import sys
+import zipfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.demo.moto import MotoEndpoint, moto_server
+from bot.demo.scenarios import seed_sync
+from bot.slack.actions import ActionId
+from bot.slack.double import SlackDouble, SlackSender
+
+from .conftest import SECRET, TOKEN
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoEndpoint]:
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+async def serve_process(
+    moto: MotoEndpoint, double: SlackDouble, tmp_path: Path
+) -> AsyncIterator[tuple[str, SlackDouble, list]]:
+    scenarios = seed_sync(moto.endpoint_url, only=["vpc-no-eni"])
+    port = _free_port()
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": double.url,
+        "PORT": str(port),
+        "AWS_CONFIG_FILE": str(empty),
+        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
+        **moto.client_env(),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        cwd=str(tmp_path),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(f"{base}/healthz") as resp:
+                        if resp.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("serve did not become healthy")
+        yield base, double, scenarios
+    finally:
+        proc.terminate()
+        _out, err = await asyncio.wait_for(proc.communicate(), timeout=20)
+        assert proc.returncode == 0, err.decode()[-2000:]
+
+
+async def test_serve_end_to_end_with_moto(serve_process: tuple[str, SlackDouble, list]) -> None:
+    base, double, scenarios = serve_process
+    function = scenarios[0].function_arn
+    # Bolt's auth.test went to SLACK_API_URL
+    await double.wait_for(lambda: double.calls_to("auth.test"), what="auth.test")
+    async with SlackSender(f"{base}/slack/events", SECRET, double=double) as sender:
+        reply = await sender.command(function)
+        assert reply.status == 200 and "Checking" in reply.json()["text"]
+        parent = await double.wait_for(
+            lambda: next(
+                (m for m in double.messages.values() if m.thread_ts is None and m.updates), None
+            ),
+            within=60,
+            what="parent updated with the summary",
+        )
+        thread = double.thread(parent.channel, parent.ts)
+        text = json.dumps([m.blocks for m in thread])
+        assert "ec2:CreateNetworkInterface" in text
+        assert "Rerun" in json.dumps(parent.blocks)
+        await sender.click(
+            {"type": "message", "ts": parent.ts, "text": parent.text, "blocks": parent.blocks},
+            ActionId.EXPORT,
+            channel=parent.channel,
+        )
+        uploads = await double.wait_for(double.completed_uploads, within=30, what="bundle")
+        with zipfile.ZipFile(io.BytesIO(uploads[0].content)) as archive:
+            findings = json.loads(archive.read("findings.json"))
+        assert findings["function"] == function
+        assert any(f["check"] == "vpc-eni" and f["status"] == "fail" for f in findings["findings"])
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{base}/metrics") as resp:
+                metrics = await resp.text()
+            async with session.get(f"{base}/readyz") as resp:
+                assert resp.status == 200
+        assert 'lambda_why_slack_requests_total{kind="command",outcome="queued"} 1.0' in metrics
