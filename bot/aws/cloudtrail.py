@@ -138,6 +138,10 @@ def plan_lookups(snapshot: Snapshot) -> list[Lookup]:
             )
         )
     lookups.append(Lookup("ResourceName", role_name, iam_region))
+    if iam_region != region:
+        # IAM records in the global region; a copy in the function's region costs one call
+        # and covers endpoints (and older trails) that keep IAM events where they were made
+        lookups.append(Lookup("ResourceName", role_name, region))
     policy_arns: list[str] = []
     if snapshot.role is not None:
         policy_arns = [p.arn for p in snapshot.role.attached_policies if p.arn]

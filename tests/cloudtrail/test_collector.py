@@ -111,6 +111,7 @@ def test_plan_covers_function_role_policies_sessions_and_keys() -> None:
     assert "EventName=CreateNetworkInterface@eu-west-1" in labels
     # IAM is global: its events are in us-east-1's event history
     assert f"ResourceName={ROLE}@us-east-1" in labels
+    assert f"ResourceName={ROLE}@eu-west-1" in labels
     assert f"ResourceName={POLICY_ARN}@us-east-1" in labels
     # AWS managed policies are not looked up
     assert not any(":iam::aws:policy/" in label for label in labels)
