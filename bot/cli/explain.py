@@ -97,6 +97,7 @@ async def gather_inputs(access: Any, parsed: ParsedError) -> ExplainInputs:
     from bot.arns import region_of
     from bot.aws.explain_reads import read_principal, read_resource_policy
     from bot.aws.iam_toolbox import read_authorization_details
+    from bot.aws.organizations import read_org_policies
     from bot.aws.reader import Reader
 
     own = await access.own_identity()
@@ -108,13 +109,15 @@ async def gather_inputs(access: Any, parsed: ParsedError) -> ExplainInputs:
     reader = Reader(access, account=own.account, region=region, partition=own.partition)
     principal = await read_principal(reader, parsed.principal)
     resource = await read_resource_policy(reader, parsed.action, parsed.resource)
+    org_account = principal.account if (principal.account or "").isdigit() else own.account
+    organization = await read_org_policies(reader, org_account or own.account)
     details = None
     if parsed.authorization_id:
         details = await read_authorization_details(reader, parsed.authorization_id)
     return ExplainInputs(
         principal=principal,
         resource=resource,
-        organization=None,
+        organization=organization,
         gaps=list(reader.gaps),
         authorization_details=details,
         account=own.account,
