@@ -138,6 +138,18 @@ class _Scan:
         return failed
 
 
+def strict_resource_policy(action: str, resource: str) -> bool:
+    """KMS key policies and role trust policies must themselves allow, even within the
+    account: an identity-based policy alone grants nothing unless the key/trust policy
+    names the account (delegating to IAM) or the principal.
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
+    """
+    if action.startswith("kms:"):
+        return resource != "*"
+    return action.startswith("sts:") and ":role/" in resource
+
+
 def _ref(hit: Hit) -> StatementRef:
     ptype, policy, statement = hit
     return StatementRef.model_construct(
@@ -201,8 +213,12 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     notes: list[str] = []
     same_account = caller.account is not None and caller.account == resource_account
     if iam:
+        strict = policies.resource is not None and strict_resource_policy(action, resource)
         if kind == ROOT:
-            if not same_account and resource_best < ACCOUNT_MATCH:
+            if same_account and strict and resource_best == NO_MATCH:
+                failed.append(PolicyType.RESOURCE)
+                notes.append("a key policy or trust policy must allow even the root user")
+            elif not same_account and resource_best < ACCOUNT_MATCH:
                 failed.append(PolicyType.RESOURCE)
                 notes.append(
                     "cross-account request: the resource-based policy must name the caller's "
@@ -210,7 +226,23 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
                 )
         else:
             bypass = False
-            if same_account:
+            if same_account and strict:
+                if resource_best == NO_MATCH:
+                    if not identity_allows:
+                        failed.append(PolicyType.IDENTITY)
+                    failed.append(PolicyType.RESOURCE)
+                    notes.append(
+                        "a KMS key policy or role trust policy must allow (or name the "
+                        "account) even within the account"
+                    )
+                elif resource_best == ACCOUNT_MATCH and not identity_allows:
+                    failed.append(PolicyType.IDENTITY)
+                bypass = resource_best == DIRECT_MATCH and kind in (
+                    USER,
+                    ASSUMED_ROLE,
+                    FEDERATED_USER,
+                )
+            elif same_account:
                 grants = resource_best >= PARENT_MATCH
                 bypass = resource_best == DIRECT_MATCH and kind in (
                     USER,
