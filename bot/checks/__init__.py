@@ -24,6 +24,7 @@ from bot.checks import (
     log_delivery,
     log_evidence,
     read_gaps,
+    unknown_actions,
     vpc_eni,
     xray,
 )
@@ -50,6 +51,7 @@ CHECKS: list[ModuleType] = [
     env_kms,
     destinations,
     xray,
+    unknown_actions,
     cloudtrail_denials,
     log_evidence,
 ]

@@ -339,3 +339,15 @@ def test_moto_shaped_policies_are_normalised() -> None:
     assert "FunctionUrlAuthType" not in url
     assert account["Principal"] == {"AWS": "arn:aws:iam::222222222222:root"}
     assert sns["Principal"] == {"Service": "sns.amazonaws.com"}
+
+
+def test_typo_action_suggests_the_real_one() -> None:
+    f = _one("warn_typo_action", "unknown-actions")
+    assert "did you mean lambda:InvokeFunction?" in f.detail
+    assert f.fix is not None
+    assert f.fix.policy is not None
+    assert "lambda:InvokeFunction" in json.dumps(f.fix.policy)
+    assert any(
+        "put-role-policy --role-name orders-role --policy-name fanout-invoke" in c
+        for c in f.fix.commands
+    )

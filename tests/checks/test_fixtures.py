@@ -112,6 +112,13 @@ CASES: dict[str, tuple[str, Status, str | None, set[str], list[str]]] = {
         {"xray:PutTraceSegments", "xray:PutTelemetryRecords"},
         ["identity"],
     ),
+    "warn_typo_action": (
+        "unknown-actions",
+        Status.WARN,
+        ROLE,
+        {"lambda:InvokeFunctions"},
+        [],
+    ),
     "warn_public_invoke": ("invoke-permission", Status.WARN, "*", {"lambda:InvokeFunction"}, []),
     "unknown_policy_unreadable": ("log-delivery", Status.UNKNOWN, ROLE, set(), []),
     "unknown_role_unreadable": (
