@@ -54,7 +54,8 @@ async def test_command_parent_thread_summary_buttons(served: Served) -> None:
     assert reply.status == 200
     body = reply.json()
     assert body["response_type"] == "ephemeral"
-    assert "Checking" in body["text"] and FUNCTION in body["text"]
+    assert "Checking" in body["text"]
+    assert FUNCTION in body["text"]
     await served.drain()
     double = served.double
     parent = parent_of(double)
@@ -64,7 +65,8 @@ async def test_command_parent_thread_summary_buttons(served: Served) -> None:
     assert "<@U0ALICE>" in json.dumps(first_post.params["blocks"])
     thread = double.thread(CHANNEL, parent.ts)
     replies = [m for m in thread if m.ts != parent.ts]
-    assert replies and all(m.thread_ts == parent.ts for m in replies)
+    assert replies
+    assert all(m.thread_ts == parent.ts for m in replies)
     failing = next(m for m in replies if "vpc-eni is fail" in m.text)
     text = all_text(failing)
     assert "ec2:CreateNetworkInterface" in text
@@ -76,7 +78,8 @@ async def test_command_parent_thread_summary_buttons(served: Served) -> None:
     assert "Rerun" in labels[ActionId.RERUN]
     assert "Escalate" in labels[ActionId.ESCALATE]
     assert "Export" in labels[ActionId.EXPORT]
-    assert "1" in parent.text and "fail" in parent.text.lower()
+    assert "1" in parent.text
+    assert "fail" in parent.text.lower()
     # the token never appears in anything posted
     for call in double.calls:
         assert TOKEN not in json.dumps(call.params, default=str)
@@ -99,7 +102,8 @@ async def test_passes_folded_into_one_reply(double: SlackDouble) -> None:
         parent = parent_of(double)
         replies = [m for m in double.thread(CHANNEL, parent.ts) if m.ts != parent.ts]
         passes = [m for m in replies if "trust is pass" in all_text(m)]
-        assert len(passes) == 1 and "logs is pass" in all_text(passes[0])
+        assert len(passes) == 1
+        assert "logs is pass" in all_text(passes[0])
         assert any("xray is warn" in m.text for m in replies)
     finally:
         await app.close()
@@ -131,7 +135,8 @@ async def test_rerun_diff_in_same_thread(double: SlackDouble) -> None:
         assert len(diff) == 1
         text = all_text(diff[0])
         fixed_part, new_part = text.split("New since the previous run")
-        assert "vpc-eni" in fixed_part and "Fixed since the previous run" in fixed_part
+        assert "vpc-eni" in fixed_part
+        assert "Fixed since the previous run" in fixed_part
         assert "sqs-esm" in new_part
         assert "Still failing or warning: 1" in text
         assert diagnosis.calls[1].rerun_of is not None
@@ -176,7 +181,8 @@ async def test_escalate_modal_submit_and_export(double: SlackDouble) -> None:
         assert "[escalation]" in post
         assert "<!subteam^S0ONCALL>" in post
         assert f"/archives/{CHANNEL}/p{parent.ts.replace('.', '')}" in post
-        assert "continuous" in post and "orders are not processed" in post
+        assert "continuous" in post
+        assert "orders are not processed" in post
         assert double.calls_to("chat.getPermalink")
         # the thread says where it went
         await double.wait_for(
@@ -188,7 +194,8 @@ async def test_escalate_modal_submit_and_export(double: SlackDouble) -> None:
         uploads = await double.wait_for(double.completed_uploads, what="bundle upload")
         upload = uploads[0]
         assert upload.filename.endswith(".zip")
-        assert upload.channel == CHANNEL and upload.thread_ts == parent.ts
+        assert upload.channel == CHANNEL
+        assert upload.thread_ts == parent.ts
         with zipfile.ZipFile(io.BytesIO(upload.content)) as archive:
             names = set(archive.namelist())
             assert {"summary.txt", "findings.json", "logs.txt", "snapshot.json"} <= names
@@ -215,7 +222,8 @@ async def test_mention_in_incident_thread(served: Served) -> None:
     await double.wait_for(lambda: served.diagnosis.calls, what="job")
     await served.drain()
     posts = double.calls_to("chat.postMessage")
-    assert posts and all(p.params.get("thread_ts") == incident for p in posts)
+    assert posts
+    assert all(p.params.get("thread_ts") == incident for p in posts)
     status = next(m for m in double.messages.values() if m.updates)
     assert status.thread_ts == incident
     assert "Rerun" in button_texts(status)[ActionId.RERUN]
@@ -266,7 +274,8 @@ async def test_shortcut_on_alarm_message(served: Served) -> None:
     await served.drain()
     assert served.diagnosis.calls[0].function_ref == FUNCTION
     posts = double.calls_to("chat.postMessage")
-    assert posts and all(p.params.get("thread_ts") == ALARM_MESSAGE["ts"] for p in posts)
+    assert posts
+    assert all(p.params.get("thread_ts") == ALARM_MESSAGE["ts"] for p in posts)
 
 
 async def test_shortcut_without_function_answers_ephemerally(served: Served) -> None:
@@ -278,7 +287,8 @@ async def test_shortcut_without_function_answers_ephemerally(served: Served) -> 
         lambda: double.calls_to("chat.postEphemeral"), what="ephemeral"
     )
     assert "found no Lambda function" in ephemeral[0].params["text"]
-    assert not served.diagnosis.calls and not double.calls_to("chat.postMessage")
+    assert not served.diagnosis.calls
+    assert not double.calls_to("chat.postMessage")
 
 
 async def test_bad_input_ephemeral_nothing_queued(served: Served) -> None:
@@ -314,7 +324,8 @@ async def test_unauthorized_channel_and_account(double: SlackDouble) -> None:
         body = (await app.sender.command(foreign, channel="C0ALLOWED")).json()
         assert "not configured to check AWS account 222222222222" in body["text"]
         await app.drain()
-        assert not app.diagnosis.calls and not double.calls_to("chat.postMessage")
+        assert not app.diagnosis.calls
+        assert not double.calls_to("chat.postMessage")
         body = (await app.sender.command(FUNCTION, channel="C0ALLOWED")).json()
         assert "Checking" in body["text"]
     finally:
@@ -324,7 +335,8 @@ async def test_unauthorized_channel_and_account(double: SlackDouble) -> None:
 async def test_no_config_only_own_account(served: Served) -> None:
     foreign = FUNCTION.replace(OWN_ACCOUNT, "222222222222")
     body = (await served.sender.command(foreign)).json()
-    assert "222222222222" in body["text"] and "not configured" in body["text"]
+    assert "222222222222" in body["text"]
+    assert "not configured" in body["text"]
     assert not served.diagnosis.calls
 
 

@@ -94,7 +94,8 @@ async def test_serve_end_to_end_with_moto(serve_process: tuple[str, SlackDouble,
     await double.wait_for(lambda: double.calls_to("auth.test"), what="auth.test")
     async with SlackSender(f"{base}/slack/events", SECRET, double=double) as sender:
         reply = await sender.command(function)
-        assert reply.status == 200 and "Checking" in reply.json()["text"]
+        assert reply.status == 200
+        assert "Checking" in reply.json()["text"]
         parent = await double.wait_for(
             lambda: next(
                 (m for m in double.messages.values() if m.thread_ts is None and m.updates), None
