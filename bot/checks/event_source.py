@@ -88,6 +88,8 @@ def run(snapshot: Snapshot) -> list[Finding]:
 def _name(arn: str | None) -> str:
     if not arn:
         return "?"
+    if ":table/" in arn and "/stream/" in arn:  # DynamoDB stream: name the table
+        return arn.split(":table/", 1)[1].split("/", 1)[0]
     tail = arn.split(":", 5)[-1]
     return tail.rsplit("/", 1)[-1] if "/" in tail else tail
 
