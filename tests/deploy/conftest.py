@@ -62,35 +62,58 @@ def org_reader_template() -> dict[str, Any]:
 PSEUDO = {"AWS::Partition": "aws", "AWS::AccountId": "111111111111", "AWS::Region": "us-east-1"}
 
 
-def resolve(node: Any, parameters: dict[str, str]) -> Any:
-    """Replace `Ref` and `Fn::Sub` (the only intrinsics the policies use) with values."""
+_NO_VALUE = object()
+
+
+def resolve(
+    node: Any, parameters: dict[str, str], conditions: dict[str, bool] | None = None
+) -> Any:
+    """Replace the intrinsics the templates' policies use (`Ref`, `Fn::Sub`, `Fn::If` with
+    `AWS::NoValue`) with values; `conditions` decides each `Fn::If`."""
     values = {**PSEUDO, **parameters}
-    if isinstance(node, dict):
-        if set(node) == {"Ref"}:
-            return values[node["Ref"]]
-        if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
-            text = node["Fn::Sub"]
-            for key, value in values.items():
-                text = text.replace("${" + key + "}", value)
-            assert "${" not in text, f"unresolved substitution in {node}"
-            return text
-        assert not any(k.startswith("Fn::") for k in node), f"unexpected intrinsic {node}"
-        return {k: resolve(v, parameters) for k, v in node.items()}
-    if isinstance(node, list):
-        return [resolve(v, parameters) for v in node]
-    return node
+    decided = conditions or {}
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, dict):
+            if set(item) == {"Ref"}:
+                return _NO_VALUE if item["Ref"] == "AWS::NoValue" else values[item["Ref"]]
+            if set(item) == {"Fn::Sub"} and isinstance(item["Fn::Sub"], str):
+                text = item["Fn::Sub"]
+                for key, value in values.items():
+                    text = text.replace("${" + key + "}", value)
+                assert "${" not in text, f"unresolved substitution in {item}"
+                return text
+            if set(item) == {"Fn::If"}:
+                condition, when_true, when_false = item["Fn::If"]
+                return walk(when_true if decided[condition] else when_false)
+            assert not any(k.startswith("Fn::") for k in item), f"unexpected intrinsic {item}"
+            out = {k: walk(v) for k, v in item.items()}
+            return {k: v for k, v in out.items() if v is not _NO_VALUE}
+        if isinstance(item, list):
+            return [v for v in (walk(v) for v in item) if v is not _NO_VALUE]
+        return item
+
+    return walk(node)
 
 
-def role_policies(template: dict[str, Any], parameters: dict[str, str]) -> list[dict[str, Any]]:
+def role_policies(
+    template: dict[str, Any],
+    parameters: dict[str, str],
+    conditions: dict[str, bool] | None = None,
+) -> list[dict[str, Any]]:
     """The role's inline permission policies, resolved."""
     props = role_resource(template)
-    return [resolve(p["PolicyDocument"], parameters) for p in props.get("Policies", [])]
+    return [resolve(p["PolicyDocument"], parameters, conditions) for p in props.get("Policies", [])]
 
 
-def granted_actions(template: dict[str, Any]) -> set[str]:
-    """Every action the role's permission policies allow (as written)."""
+def granted_actions(
+    template: dict[str, Any],
+    parameters: dict[str, str] | None = None,
+    conditions: dict[str, bool] | None = None,
+) -> set[str]:
+    """Every action the role's permission policies allow."""
     actions: set[str] = set()
-    for policy in role_policies(template, {}):
+    for policy in role_policies(template, parameters or {}, conditions):
         for statement in policy["Statement"]:
             if statement["Effect"] != "Allow":
                 continue

