@@ -271,6 +271,15 @@ class CloudTrailEvent(BaseModel):
     raw: dict[str, Any] = Field(default_factory=dict)
 
 
+class ContainerRepository(BaseModel):
+    """The ECR repository of an image function, and its repository policy."""
+
+    arn: str
+    registry_id: str
+    name: str
+    policy: PolicyDocument | None = None  # None: no policy, or not readable (see gaps)
+
+
 class Snapshot(BaseModel):
     """What was read about one function at one time."""
 
@@ -299,6 +308,10 @@ class Snapshot(BaseModel):
     window_end: datetime | None = None
     #: whether all buckets/APIs of the region were scanned for triggers
     scanned_triggers: bool = False
+    #: roles the function's code was seen assuming (logs, CloudTrail, `--assume`), as read
+    assumed_roles: list[Role] = Field(default_factory=list)
+    #: the ECR repository of a container image function
+    container_repository: ContainerRepository | None = None
     gaps: list[Gap] = Field(default_factory=list)
 
     def gap_for(self, operation: str, resource: str | None = None) -> Gap | None:
