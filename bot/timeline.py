@@ -296,6 +296,17 @@ def relevant_events(snapshot: Snapshot) -> list[CloudTrailEvent]:
     return sorted(unique.values(), key=lambda e: e.time, reverse=True)
 
 
+def bears_on(snapshot: Snapshot) -> Callable[[CloudTrailEvent], bool]:
+    """A predicate: does an event bear on the function (timeline-relevant, or a call made by
+    one of its sessions)? For collectors that sweep all recent events."""
+    scope = _Scope.of(snapshot)
+
+    def predicate(event: CloudTrailEvent) -> bool:
+        return _relevant(event, scope, snapshot) or is_function_session(event, snapshot)
+
+    return predicate
+
+
 def _in_window(time: datetime, snapshot: Snapshot) -> bool:
     if snapshot.window_start is not None and time < snapshot.window_start:
         return False

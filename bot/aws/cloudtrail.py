@@ -41,6 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.errors import AwsUnavailable
 from bot.snapshot import REDACTED, CloudTrailEvent, Gap, Snapshot
+from bot.timeline import bears_on as bears_on_function
 from bot.timeline import is_role_session
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ OPERATION = "cloudtrail:LookupEvents"
 HISTORY_DAYS = 90
 PAGE_SIZE = 50
 DEFAULT_MAX_PAGES = 5
+#: pages of the attribute-less sweep of a region's recent events
+SWEEP_PAGES = 2
 #: LookupEvents allows ~2 TPS per account and region.
 DEFAULT_CONCURRENCY = 2
 THROTTLE_CODES = frozenset(
@@ -66,7 +69,7 @@ MAX_KEY_LOOKUPS = 5
 
 Attribute = Literal["ResourceName", "Username", "EventName", "EventSource"]
 #: which events of a lookup are kept
-Keep = Literal["changes-and-errors", "role-sessions"]
+Keep = Literal["changes-and-errors", "role-sessions", "bears-on-function"]
 ClientFactory = Callable[[str], Any]  # region -> boto3 CloudTrail client
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -75,7 +78,8 @@ Sleep = Callable[[float], Awaitable[None]]
 class Lookup:
     """One LookupEvents query: one attribute, one region."""
 
-    attribute: Attribute
+    #: None: no attribute, the region's recent events (a best-effort sweep)
+    attribute: Attribute | None
     value: str
     region: str
     keep: Keep = "changes-and-errors"
@@ -85,7 +89,14 @@ class Lookup:
 
     @property
     def label(self) -> str:
+        if self.attribute is None:
+            return f"recent@{self.region}"
         return f"{self.attribute}={self.value}@{self.region}"
+
+    @property
+    def sweep(self) -> bool:
+        """A best-effort sweep: its failure or truncation is not a gap."""
+        return self.attribute is None
 
 
 @dataclass
@@ -154,6 +165,10 @@ def plan_lookups(snapshot: Snapshot) -> list[Lookup]:
         parts = key.split(":")
         key_region = parts[3] if len(parts) > 5 and parts[3] else region
         lookups.append(Lookup("ResourceName", key, key_region))
+    # last: the most recent events of the regions, for whatever the indexed lookups miss
+    # (resource names event history does not index); kept only when they bear on the function
+    for sweep_region in dict.fromkeys([region, iam_region]):
+        lookups.append(Lookup(None, "", sweep_region, keep="bears-on-function"))
     return lookups
 
 
@@ -218,6 +233,7 @@ async def collect_cloudtrail(
         max_pages=max_pages,
         concurrency=concurrency,
         sleep=sleep,
+        bears_on=bears_on_function(snapshot),
     )
     snapshot.cloudtrail = result.events
     if record_gaps:
@@ -235,6 +251,7 @@ async def lookup_events(
     concurrency: int = DEFAULT_CONCURRENCY,
     throttle_retries: int = 3,
     sleep: Sleep = asyncio.sleep,
+    bears_on: Callable[[CloudTrailEvent], bool] | None = None,
 ) -> LookupResult:
     """Run the lookups, newest event first, deduplicated by event id.
 
@@ -261,9 +278,10 @@ async def lookup_events(
                 lookup,
                 start=start,
                 end=end,
-                max_pages=max_pages,
+                max_pages=min(max_pages, SWEEP_PAGES) if lookup.sweep else max_pages,
                 throttle_retries=throttle_retries,
                 sleep=sleep,
+                bears_on=bears_on,
             )
 
         first = await run(todo[0])
@@ -285,7 +303,7 @@ async def lookup_events(
     seen: set[str] = set()
     for outcomes in per_region:
         for outcome in outcomes:
-            if outcome.gap is not None:
+            if outcome.gap is not None and not outcome.sweep:
                 result.gaps.append(outcome.gap)
             for event in outcome.events:
                 if event.event_id not in seen:
@@ -301,6 +319,7 @@ class _Outcome:
     gap: Gap | None = None
     #: the lookup failed (not merely truncated)
     failed: bool = False
+    sweep: bool = False
 
 
 def _gap(lookup: Lookup, error: str, *, skipped: int = 0) -> Gap:
@@ -326,27 +345,27 @@ async def _run_lookup(
     max_pages: int,
     throttle_retries: int,
     sleep: Sleep,
+    bears_on: Callable[[CloudTrailEvent], bool] | None = None,
 ) -> _Outcome:
-    kwargs: dict[str, Any] = {
-        "LookupAttributes": [{"AttributeKey": lookup.attribute, "AttributeValue": lookup.value}],
-        "StartTime": start,
-        "EndTime": end,
-        "MaxResults": PAGE_SIZE,
-    }
+    kwargs: dict[str, Any] = {"StartTime": start, "EndTime": end, "MaxResults": PAGE_SIZE}
+    if lookup.attribute is not None:
+        kwargs["LookupAttributes"] = [
+            {"AttributeKey": lookup.attribute, "AttributeValue": lookup.value}
+        ]
     events: list[CloudTrailEvent] = []
     for _page in range(max_pages):
         try:
             page = await _call_with_backoff(client, kwargs, throttle_retries, sleep)
         except Exception as exc:  # every failure of the read becomes a gap (moto raises
             # NotImplementedError in-process; endpoints may be unreachable)
-            return _Outcome(events, _gap(lookup, _describe(exc)), failed=True)
+            return _Outcome(events, _gap(lookup, _describe(exc)), failed=True, sweep=lookup.sweep)
         for item in page.get("Events") or []:
             event = parse_lookup_event(item)
-            if event is not None and _keep(event, lookup):
+            if event is not None and _keep(event, lookup, bears_on):
                 events.append(event)
         token = page.get("NextToken")
         if not token:
-            return _Outcome(events)
+            return _Outcome(events, sweep=lookup.sweep)
         kwargs["NextToken"] = token
     return _Outcome(
         events,
@@ -355,6 +374,7 @@ async def _run_lookup(
             f"Truncated after {max_pages} pages ({max_pages * PAGE_SIZE} events); "
             "older events in the window were not read",
         ),
+        sweep=lookup.sweep,
     )
 
 
@@ -471,11 +491,17 @@ def redact(value: Any, parent: str = "") -> Any:
 # -- which events a lookup keeps ---------------------------------------------------------------
 
 
-def _keep(event: CloudTrailEvent, lookup: Lookup) -> bool:
+def _keep(
+    event: CloudTrailEvent,
+    lookup: Lookup,
+    bears_on: Callable[[CloudTrailEvent], bool] | None = None,
+) -> bool:
     if lookup.keep == "role-sessions":
         return lookup.role_arn is not None and is_role_session(
             event, lookup.role_arn, lookup.session_names
         )
+    if lookup.keep == "bears-on-function":
+        return bears_on is not None and bears_on(event)
     read_only = event.raw.get("readOnly")
     return bool(event.error_code) or read_only is not True
 

@@ -114,10 +114,17 @@ class FakeCloudTrail:
         *,
         throttle_first: int = 0,
         deny: bool = False,
+        indexed: bool = True,
+        reject_unfiltered: bool = False,
     ) -> None:
         self.records = list(records)
         self.throttle_first = throttle_first
         self.deny = deny
+        #: False: no `Resources` (ResourceName lookups find nothing), as for events whose
+        #: resources event history does not index
+        self.indexed = indexed
+        #: True: refuse lookups without an attribute (an endpoint that only filters)
+        self.reject_unfiltered = reject_unfiltered
         self.calls: list[dict[str, Any]] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -170,6 +177,8 @@ class FakeCloudTrail:
 
     def _lookup(self, body: dict[str, Any], region: str) -> web.Response:
         attributes = body.get("LookupAttributes") or []
+        if self.reject_unfiltered and not attributes:
+            return self._error("ValidationException", "LookupAttributes is required")
         if len(attributes) > 1:
             return self._error(
                 "InvalidLookupAttributesException", "You can only specify one lookup attribute."
@@ -195,6 +204,8 @@ class FakeCloudTrail:
             if (start is not None and stamp < start) or (end is not None and stamp > end):
                 continue
             event = lookup_event(record)
+            if not self.indexed:
+                event["Resources"] = []
             if all(_matches(event, a["AttributeKey"], a["AttributeValue"]) for a in attributes):
                 events.append(event)
         events.sort(key=lambda e: e["EventTime"], reverse=True)

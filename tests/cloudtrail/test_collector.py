@@ -346,9 +346,13 @@ async def test_collect_against_fake_endpoint(
     )
     regions = {call["region"] for call in fake_cloudtrail.calls}
     assert regions == {"eu-west-1", "us-east-1"}
-    for call in fake_cloudtrail.calls:
+    filtered = [c for c in fake_cloudtrail.calls if "LookupAttributes" in c["body"]]
+    for call in filtered:
         assert len(call["body"]["LookupAttributes"]) == 1
-    iam_calls = [c for c in fake_cloudtrail.calls if c["region"] == "us-east-1"]
+    # one sweep of recent events per region, last
+    sweeps = [c for c in fake_cloudtrail.calls if "LookupAttributes" not in c["body"]]
+    assert sorted(c["region"] for c in sweeps) == ["eu-west-1", "us-east-1"]
+    iam_calls = [c for c in filtered if c["region"] == "us-east-1"]
     assert {c["body"]["LookupAttributes"][0]["AttributeValue"] for c in iam_calls} == {
         ROLE,
         POLICY_ARN,
@@ -417,3 +421,40 @@ async def test_unreachable_endpoint_is_a_gap(monkeypatch: pytest.MonkeyPatch) ->
     assert result.events == []
     assert len(result.gaps) == 1
     assert "Could not connect" in result.gaps[0].error
+
+
+async def test_sweep_finds_events_the_indexed_lookups_miss(
+    fake_cloudtrail: FakeCloudTrail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_cloudtrail.records = [
+        *scenario_records(),
+        r.record(
+            "CreateBucket",
+            "s3.amazonaws.com",
+            time=NOW - timedelta(minutes=5),
+            region="eu-west-1",
+            identity=r.assumed_role("deployer", "alice"),
+            params={"bucketName": "unrelated"},
+        ),
+    ]
+    fake_cloudtrail.indexed = False  # ResourceName lookups find nothing
+    factory = env_client_factory(monkeypatch, fake_cloudtrail.url)
+    snapshot = make_snapshot(region="eu-west-1", vpc=True)
+    await collect_cloudtrail(snapshot, factory, sleep=no_sleep)
+    assert snapshot.gaps == []
+    names = {e.name for e in snapshot.cloudtrail or []}
+    assert "RemovePermission20150331v2" in names
+    assert "DetachRolePolicy" in names
+    assert "CreateBucket" not in names  # swept, but it does not bear on the function
+
+
+async def test_sweep_refused_is_not_a_gap(
+    fake_cloudtrail: FakeCloudTrail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_cloudtrail.records = scenario_records()
+    fake_cloudtrail.reject_unfiltered = True
+    factory = env_client_factory(monkeypatch, fake_cloudtrail.url)
+    snapshot = make_snapshot(region="eu-west-1")
+    await collect_cloudtrail(snapshot, factory, sleep=no_sleep)
+    assert snapshot.gaps == []
+    assert "RemovePermission20150331v2" in {e.name for e in snapshot.cloudtrail or []}
