@@ -202,6 +202,7 @@ class _Scope:
     policy_arns: frozenset[str]
     key_ids: frozenset[str]
     esm_uuids: frozenset[str]
+    region: str
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> _Scope:
@@ -225,9 +226,15 @@ class _Scope:
             policy_arns=frozenset(policies),
             key_ids=frozenset(key_ids),
             esm_uuids=frozenset(m.uuid for m in snapshot.event_source_mappings),
+            region=snapshot.region,
         )
 
     def touches_function(self, event: CloudTrailEvent) -> bool:
+        if event.source == "lambda.amazonaws.com" and event.raw.get("awsRegion") not in (
+            None,
+            self.region,
+        ):
+            return False  # a function of the same name in another region
         params = _params(event)
         if _function_name(params.get("functionname")) == self.function_name:
             return True

@@ -113,6 +113,8 @@ def test_timeline_keeps_only_what_bears_on_the_function() -> None:
     snapshot = make_snapshot(
         [
             r.remove_permission("billing", "sns", time=NOW - timedelta(hours=1)),
+            # the same name in another region
+            r.remove_permission(FUNCTION, "sns", time=NOW - timedelta(hours=1), region="eu-west-1"),
             r.remove_permission(FUNCTION, "old", time=NOW - timedelta(days=3)),
             r.detach_role_policy("other-role", POLICY_ARN, time=NOW - timedelta(hours=1)),
             r.record(
