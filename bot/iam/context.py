@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from bot.iam.principal import (
@@ -68,39 +69,47 @@ def _value(value: Any) -> tuple[str, ...] | None:
     return None
 
 
-def build_context(
-    given: Mapping[str, Any], caller: Caller, resource_account: str | None
-) -> Context:
-    """The prepared context for one request."""
-    ctx: Context = {}
-    for key, value in given.items():
-        values = _value(value)
-        if values is not None:
-            ctx[key.lower()] = values
+@lru_cache(maxsize=4096)
+def _derived(caller: Caller) -> dict[str, tuple[str, ...]]:
+    """The keys derivable from the caller alone (computed once per caller)."""
+    out: dict[str, tuple[str, ...]] = {}
     kind = caller.kind
     if kind in IAM_KINDS:
         principal_arn = caller.principal_arn
-        if principal_arn is not None and "aws:principalarn" not in ctx:
-            ctx["aws:principalarn"] = (principal_arn,)
-        if caller.account and "aws:principalaccount" not in ctx:
-            ctx["aws:principalaccount"] = (caller.account,)
-        if kind == USER and caller.name and "aws:username" not in ctx:
-            ctx["aws:username"] = (caller.name,)
-        if kind == ROOT and caller.account and "aws:userid" not in ctx:
-            ctx["aws:userid"] = (caller.account,)
-    elif kind == ANONYMOUS and "aws:userid" not in ctx:
-        ctx["aws:userid"] = ("anonymous",)
+        if principal_arn is not None:
+            out["aws:principalarn"] = (principal_arn,)
+        if caller.account:
+            out["aws:principalaccount"] = (caller.account,)
+        if kind == USER and caller.name:
+            out["aws:username"] = (caller.name,)
+        if kind == ROOT and caller.account:
+            out["aws:userid"] = (caller.account,)
+    elif kind == ANONYMOUS:
+        out["aws:userid"] = ("anonymous",)
     principal_type = _PRINCIPAL_TYPE.get(kind)
-    if principal_type is not None and "aws:principaltype" not in ctx:
-        ctx["aws:principaltype"] = (principal_type,)
-    if "aws:principalisawsservice" not in ctx:
-        ctx["aws:principalisawsservice"] = ("true" if kind == SERVICE else "false",)
-    if kind == SERVICE and "aws:principalservicename" not in ctx:
-        ctx["aws:principalservicename"] = (caller.arn,)
-    if resource_account and "aws:resourceaccount" not in ctx:
+    if principal_type is not None:
+        out["aws:principaltype"] = (principal_type,)
+    out["aws:principalisawsservice"] = ("true" if kind == SERVICE else "false",)
+    if kind == SERVICE:
+        out["aws:principalservicename"] = (caller.arn,)
+    return out
+
+
+def build_context(
+    given: Mapping[str, Any], caller: Caller, resource_account: str | None
+) -> Context:
+    """The prepared context for one request: derived keys, then the caller's on top."""
+    current, epoch = _now()
+    ctx: Context = _derived(caller).copy()
+    ctx["aws:currenttime"] = (current,)
+    ctx["aws:epochtime"] = (epoch,)
+    if resource_account:
         ctx["aws:resourceaccount"] = (resource_account,)
-    if "aws:currenttime" not in ctx or "aws:epochtime" not in ctx:
-        current, epoch = _now()
-        ctx.setdefault("aws:currenttime", (current,))
-        ctx.setdefault("aws:epochtime", (epoch,))
+    for key, value in given.items():
+        if type(value) is str:
+            ctx[key.lower()] = (value,)
+            continue
+        values = _value(value)
+        if values is not None:
+            ctx[key.lower()] = values
     return ctx

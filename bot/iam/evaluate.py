@@ -23,6 +23,10 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_s
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
 from bot.iam.context import build_context
 from bot.iam.model import Decision, PolicyType, Request, StatementRef, Verdict
 from bot.iam.policy import Policy, PolicySet, Statement
@@ -62,6 +66,7 @@ _NAMES = {
 }
 
 Hit = tuple[PolicyType, Policy, Statement]
+_M = TypeVar("_M", bound=BaseModel)
 
 
 def resource_account_of(request: Request, caller: Caller) -> str | None:
@@ -96,9 +101,7 @@ class _Scan:
         principal_required = ptype is PolicyType.RESOURCE
         action = self.action
         ctx = self.ctx
-        for statement in policy.statements:
-            if statement.actions.matches(action) is statement.not_action:
-                continue
+        for statement in policy.candidates(action):
             if not statement.matches_resource(self.resource, ctx):
                 continue
             spec = statement.principal
@@ -150,15 +153,55 @@ def strict_resource_policy(action: str, resource: str) -> bool:
     return action.startswith("sts:") and ":role/" in resource
 
 
-def _ref(hit: Hit) -> StatementRef:
-    ptype, policy, statement = hit
-    return StatementRef.model_construct(
-        policy=policy.label,
-        sid=statement.sid,
-        effect=statement.effect,
-        index=statement.index,
-        policy_type=ptype,
+def _construct(cls: type[_M], values: dict[str, Any]) -> _M:
+    """A pydantic model from already-valid values, every field given (no validation).
+
+    Equivalent to `cls.model_construct(**values)` without its per-field work: the hot
+    path builds a Decision per evaluation.
+    """
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(cls.model_fields))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _decision(
+    *,
+    verdict: Verdict,
+    denied_by: list[PolicyType],
+    statements: list[StatementRef],
+    explanation: str,
+) -> Decision:
+    return _construct(
+        Decision,
+        {
+            "verdict": verdict,
+            "denied_by": denied_by,
+            "statements": statements,
+            "explanation": explanation,
+        },
     )
+
+
+def _ref(hit: Hit) -> StatementRef:
+    """The StatementRef of a hit, built once per (statement, policy type)."""
+    ptype, policy, statement = hit
+    ref: StatementRef | None = statement.refs.get(ptype)
+    if ref is None or ref.policy != policy.label:
+        ref = _construct(
+            StatementRef,
+            {
+                "policy": policy.label,
+                "sid": statement.sid,
+                "effect": statement.effect,
+                "index": statement.index,
+                "policy_type": ptype,
+            },
+        )
+        statement.refs[ptype] = ref
+    return ref
 
 
 def _describe(hit: Hit) -> str:
@@ -200,7 +243,7 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     if denies:
         types = {hit[0] for hit in denies}
         denied_by = [t for t in ORDER if t in types]
-        return Decision.model_construct(
+        return _decision(
             verdict=Verdict.EXPLICIT_DENY,
             denied_by=denied_by,
             statements=[_ref(hit) for hit in denies],
@@ -287,7 +330,7 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     refs = [_ref(hit) for hit in allows]
     if not failed:
         granted = sorted({_NAMES[hit[0]] for hit in allows}) or ["the account's root user"]
-        return Decision.model_construct(
+        return _decision(
             verdict=Verdict.ALLOWED,
             denied_by=[],
             statements=refs,
@@ -299,7 +342,7 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     explanation = f"Implicitly denied: no Allow in the {missing} for {request.action} on {resource}"
     if notes:
         explanation += f" ({'; '.join(notes)})"
-    return Decision.model_construct(
+    return _decision(
         verdict=Verdict.IMPLICIT_DENY,
         denied_by=ordered,
         statements=refs,

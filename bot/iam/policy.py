@@ -44,6 +44,10 @@ _ACTION = re.compile(r"^[^:\s]+:[^:\s]*$")
 _NO_PRINCIPAL = frozenset({PolicyType.IDENTITY, PolicyType.BOUNDARY, PolicyType.SESSION})
 
 
+#: entries kept per memo table before it is cleared (bounds memory on long runs)
+_MEMO_LIMIT = 4096
+
+
 class PolicyError(ValueError):
     """A malformed policy document. The message names the policy, statement and field."""
 
@@ -71,9 +75,10 @@ class ActionMatcher:
 class ResourceMatcher:
     """Resource ARN patterns: segment-wise wildcards, policy variables resolved per request."""
 
-    __slots__ = ("everything", "patterns", "regex", "templates")
+    __slots__ = ("_memo", "everything", "patterns", "regex", "templates")
 
     def __init__(self, patterns: list[str], variables: bool) -> None:
+        self._memo: dict[str, bool] = {}
         self.patterns = tuple(patterns)
         self.everything = "*" in patterns
         static: list[str] = []
@@ -90,7 +95,13 @@ class ResourceMatcher:
     def matches(self, resource: str, ctx: Context) -> bool:
         if self.everything:
             return True
-        if self.regex is not None and self.regex.fullmatch(resource) is not None:
+        static = self._memo.get(resource)
+        if static is None:
+            static = self.regex is not None and self.regex.fullmatch(resource) is not None
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[resource] = static
+        if static:
             return True
         for template in self.templates:
             source = template.glob_source(ctx, arn=True)
@@ -113,6 +124,7 @@ class Statement:
         "not_resource",
         "principal",
         "raw",
+        "refs",
         "resources",
         "sid",
     )
@@ -144,6 +156,8 @@ class Statement:
         self.not_principal = not_principal
         self.conditions = conditions
         self.raw = raw
+        #: StatementRef per policy type, built once by the evaluator
+        self.refs: dict[Any, Any] = {}
 
     def matches_action(self, action: str) -> bool:
         return self.actions.matches(action) is not self.not_action
@@ -160,7 +174,7 @@ class Statement:
 class Policy:
     """A parsed policy document with its label (e.g. an ARN or "identity[0]")."""
 
-    __slots__ = ("document", "id", "label", "policy_type", "statements", "version")
+    __slots__ = ("_by_action", "document", "id", "label", "policy_type", "statements", "version")
 
     def __init__(
         self,
@@ -178,6 +192,18 @@ class Policy:
         self.document = document
         self.id = policy_id
         self.policy_type = policy_type
+        #: lower-case action -> the statements whose Action/NotAction covers it (memo)
+        self._by_action: dict[str, tuple[Statement, ...]] = {}
+
+    def candidates(self, action: str) -> tuple[Statement, ...]:
+        """The statements whose Action/NotAction matches `action` (lower case), memoised."""
+        found = self._by_action.get(action)
+        if found is None:
+            found = tuple(s for s in self.statements if s.matches_action(action))
+            if len(self._by_action) >= _MEMO_LIMIT:
+                self._by_action.clear()
+            self._by_action[action] = found
+        return found
 
     def __repr__(self) -> str:
         return f"Policy({self.label!r}, {len(self.statements)} statements)"

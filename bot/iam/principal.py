@@ -12,6 +12,15 @@ from functools import lru_cache
 from typing import Any
 
 _ACCOUNT = re.compile(r"^\d{12}$")
+#: web identity providers: named under Federated, not AWS service principals
+_IDENTITY_PROVIDERS = frozenset(
+    {
+        "cognito-identity.amazonaws.com",
+        "www.amazon.com",
+        "graph.facebook.com",
+        "accounts.google.com",
+    }
+)
 _ARN = re.compile(r"^arn:([^:]*):([^:]*):([^:]*):([^:]*):(.*)$", re.DOTALL)
 
 USER = "user"
@@ -84,6 +93,8 @@ def parse_caller(text: str) -> Caller:
         return caller
     arn = _ARN.match(value)
     if arn is None:
+        if value.lower() in _IDENTITY_PROVIDERS:
+            return Caller(value, OTHER)
         if "." in value and "/" not in value and " " not in value:
             return Caller(value, SERVICE)
         return Caller(value, OTHER)
