@@ -73,6 +73,7 @@ def test_compose_health_checks(compose: dict[str, Any]) -> None:
 def test_compose_scales_workers_and_persists_redis(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["worker"]["deploy"]["replicas"] >= 2
+    assert services["worker"]["stop_grace_period"] == "40s", "longer than the worker's --grace"
     assert "ports" not in services["worker"], "fixed host ports would block --scale worker=N"
     command = services["redis"]["command"]
     assert command[command.index("--appendonly") + 1] == "yes"
