@@ -15,6 +15,7 @@ from typing import Protocol
 from bot.checks import (
     cloudtrail_denials,
     destinations,
+    efs_mount,
     env_kms,
     event_source,
     execution_role_trust,
@@ -50,6 +51,7 @@ CHECKS: list[ModuleType] = [
     function_url,
     env_kms,
     destinations,
+    efs_mount,
     xray,
     unknown_actions,
     cloudtrail_denials,
@@ -85,13 +87,32 @@ def notes_for(snapshot: Snapshot) -> list[str]:
     """What the evaluation did not cover."""
     notes: list[str] = []
     org = snapshot.organization
+    org_gaps = [
+        g
+        for g in snapshot.gaps
+        if g.operation.startswith("organizations:")
+        or (g.operation == "sts:AssumeRole" and "organization" in (g.resource or "").lower())
+    ]
     if org is None:
-        notes.append("SCPs and RCPs were not evaluated (no [organization] configured)")
+        if org_gaps:
+            notes.append(
+                "SCPs and RCPs were not evaluated: the organization's policies could not be "
+                f"read ({org_gaps[0].operation}: {org_gaps[0].error})"
+            )
+        else:
+            notes.append("SCPs and RCPs were not evaluated (no [organization] configured)")
+    elif org.management_account == snapshot.account:
+        notes.append(
+            "SCPs and RCPs do not apply: the function is in the organization's management account"
+        )
     else:
-        if org.scp is None:
-            notes.append("SCPs were not evaluated (they could not be read)")
-        if org.rcp is None:
-            notes.append("RCPs were not evaluated (they could not be read)")
+        for kind, levels in (("SCPs", org.scp), ("RCPs", org.rcp)):
+            if levels is None:
+                notes.append(
+                    f"{kind} were not evaluated ("
+                    + ("they could not be read" if org_gaps else "not enabled in the organization")
+                    + ")"
+                )
     if snapshot.cloudtrail is None:
         notes.append("CloudTrail was not read: no events")
     if not snapshot.scanned_triggers:

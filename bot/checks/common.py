@@ -346,12 +346,14 @@ def ask_role(
         resource_account=resource_account or _account_of(resource) or snapshot.account,
         context=ctx,
     )
+    owner = request.resource_account
     policies = PolicySet(
         identity=rp.identity,
         resource=resource_policy_parsed,
         boundary=rp.boundary,
         scp=rp.scp,
-        rcp=rp.rcp,
+        # RCPs of the function's account govern only resources in that account
+        rcp=rp.rcp if owner in (None, snapshot.account) else None,
     )
     decision = evaluate(request, policies)
     return Ask(

@@ -225,7 +225,7 @@ def role_fix(
         ).strip()
         if managed:
             text += f" (or attach {managed.rsplit('/', 1)[-1]})"
-        summaries.insert(0, text)
+        summaries.insert(0, text + ".")
         commands.insert(
             0,
             f"aws iam put-role-policy --role-name {q(role)} --policy-name {q('lambda-why-' + sid)} "
@@ -247,6 +247,16 @@ def role_fix(
             summaries.append(
                 f"The {resource_side.label} explicitly denies {action_text} to {role}; "
                 f"{resource_side.owner} must remove or narrow that Deny."
+            )
+        elif identity_lacks and all(
+            (a.resource.split(":")[4] if a.resource.count(":") >= 5 else "")
+            in ("", rp.role_arn.split(":")[4])
+            for a in denied
+        ):
+            # same account: either side may grant; the role's policy is the usual place
+            summaries.append(
+                f"Alternatively, {resource_side.owner} can allow {role} in the "
+                f"{resource_side.label}."
             )
         else:
             summaries.append(
@@ -380,6 +390,12 @@ def resource_side_for(  # noqa: PLR0917
         bus = resource_arn.rsplit("/", 1)[-1]
         commands.append(
             f"aws events put-permission --event-bus-name {q(bus)} "
+            f"--policy {q(json_compact(new_doc))}"
+        )
+    elif service == "efs":
+        label = f"file system policy of {resource_arn}"
+        commands.append(
+            f"aws efs put-file-system-policy --file-system-id {q(resource_arn.rsplit('/', 1)[-1])} "
             f"--policy {q(json_compact(new_doc))}"
         )
     elif service == "lambda":

@@ -112,6 +112,13 @@ CASES: dict[str, tuple[str, Status, str | None, set[str], list[str]]] = {
         {"xray:PutTraceSegments", "xray:PutTelemetryRecords"},
         ["identity"],
     ),
+    "broken_efs_policy": (
+        "efs-mount",
+        Status.FAIL,
+        ROLE,
+        {"elasticfilesystem:ClientMount"},
+        ["identity", "resource"],
+    ),
     "warn_typo_action": (
         "unknown-actions",
         Status.WARN,
