@@ -25,10 +25,13 @@ from datetime import UTC, datetime, timedelta
 from bot.arns import BadFunctionRef, FunctionRef, account_of, parse_function_ref, region_of
 from bot.aws import (
     apigateway,
+    assume_targets,
     cloudtrail,
     docdb,
     dynamodb,
     ec2,
+    ecr,
+    efs,
     events,
     iam,
     kafka,
@@ -77,6 +80,9 @@ LateCollector = Callable[[CollectContext], Awaitable[None]]
 LATE_COLLECTORS: tuple[LateCollector, ...] = (
     cloudtrail.collect,
     logs_.collect,
+    assume_targets.collect,
+    efs.collect,
+    ecr.collect,
 )
 
 
