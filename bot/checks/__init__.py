@@ -13,7 +13,9 @@ from types import ModuleType
 from typing import Protocol
 
 from bot.checks import (
+    assume_role,
     cloudtrail_denials,
+    container_image,
     destinations,
     efs_mount,
     env_kms,
@@ -22,6 +24,7 @@ from bot.checks import (
     function_state,
     function_url,
     invoke_permission,
+    layers,
     log_delivery,
     log_evidence,
     read_gaps,
@@ -56,6 +59,9 @@ CHECKS: list[ModuleType] = [
     unknown_actions,
     cloudtrail_denials,
     log_evidence,
+    assume_role,
+    container_image,
+    layers,
 ]
 
 
