@@ -214,3 +214,97 @@ async def test_history_bad_input_and_unknown_function(world: World, trail: FakeC
     code, _, err = await lambda_why(["history", "does-not-exist"], world, trail)
     assert code == 2
     assert "not found" in err
+
+
+# -- the demo's broken scenarios, each with the change that broke it in CloudTrail -----------
+
+
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, dict[str, str]]]:
+    from bot.demo.scenarios import seed_sync
+
+    home = tmp_path_factory.mktemp("ct-e2e-scenarios")
+    for name in ("aws-config", "aws-credentials"):
+        (home / name).write_text("", encoding="utf-8")
+    keys = ["trust-wrong", "vpc-no-eni", "vpc-boundary", "url-not-public", "sqs-no-receive"]
+    with moto_server() as endpoint:
+        seeded = seed_sync(endpoint.endpoint_url, accounts=[DEFAULT_ACCOUNT], only=keys)
+        yield World(endpoint, "", home), {s.key: s.function_arn for s in seeded}
+
+
+def breaking_changes(now: datetime) -> list[dict[str, Any]]:
+    admin = r.assumed_role("admin", "bob", account=DEFAULT_ACCOUNT)
+
+    def iam(name: str, hours: int, **params: Any) -> dict[str, Any]:
+        return r.record(
+            name,
+            "iam.amazonaws.com",
+            time=now - timedelta(hours=hours),
+            identity=admin,
+            params=params,
+            source_ip="198.51.100.20",
+            account=DEFAULT_ACCOUNT,
+        )
+
+    return [
+        iam("UpdateAssumeRolePolicy", 3, roleName="billing-sync-role", policyDocument="{}"),
+        iam(
+            "DetachRolePolicy",
+            2,
+            roleName="inventory-vpc-role",
+            policyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+        ),
+        iam(
+            "PutRolePermissionsBoundary",
+            2,
+            roleName="payments-vpc-role",
+            permissionsBoundary=f"arn:aws:iam::{DEFAULT_ACCOUNT}:policy/payments-boundary",
+        ),
+        iam("DeleteRolePolicy", 1, roleName="orders-worker-role", policyName="sqs-read"),
+        r.record(
+            "UpdateFunctionUrlConfig20211031",
+            "lambda.amazonaws.com",
+            time=now - timedelta(hours=1),
+            identity=admin,
+            params={"functionName": "webhook-receiver", "authType": "NONE"},
+            account=DEFAULT_ACCOUNT,
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "check", "event"),
+    [
+        ("trust-wrong", "execution-role-trust", "UpdateAssumeRolePolicy"),
+        ("vpc-no-eni", "vpc-eni", "DetachRolePolicy"),
+        ("vpc-boundary", "vpc-eni", "PutRolePermissionsBoundary"),
+        ("url-not-public", "function-url", "UpdateFunctionUrlConfig"),
+        ("sqs-no-receive", "event-source", "DeleteRolePolicy"),
+    ],
+)
+async def test_scenario_failure_is_tied_to_its_change(
+    scenarios: tuple[World, dict[str, str]], key: str, check: str, event: str
+) -> None:
+    world, arns = scenarios
+    fake = FakeCloudTrail(breaking_changes(datetime.now(UTC).replace(microsecond=0)))
+    await fake.start()
+    try:
+        code, out, err = await lambda_why(["check", arns[key], "--json"], world, fake)
+    finally:
+        await fake.close()
+    assert code == 1, err
+    doc = json.loads(out)
+    assert [e["event"] for e in doc["events"]] == [event]
+    failing = [f for f in doc["findings"] if f["status"] == "fail" and f["check"] == check]
+    assert failing, doc["findings"]
+    assert failing[0]["related_events"][0]["event"] == event
+    assert "Likely cause: bob (arn:aws:sts::" in failing[0]["detail"]
+
+
+async def test_history_aws_unreachable_exits_3(world: World, trail: FakeCloudTrail) -> None:
+    unreachable = World(
+        MotoEndpoint("http://127.0.0.1:9", world.moto.region), world.function_arn, world.home
+    )
+    code, _, err = await lambda_why(["history", world.function_arn], unreachable, trail)
+    assert code == 3, err
+    assert err.startswith("lambda-why: ")
