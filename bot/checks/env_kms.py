@@ -10,9 +10,10 @@ No customer key configured: no finding.
 from __future__ import annotations
 
 from bot.checks.common import checked_role
+from bot.checks.fixes import q
 from bot.checks.kms import key_asks
 from bot.checks.outcome import Wording, role_finding
-from bot.report import Finding, Severity
+from bot.report import Finding, Fix, Severity, Status
 from bot.snapshot import Snapshot
 
 ID = "env-kms"
@@ -35,6 +36,9 @@ def run(snapshot: Snapshot) -> list[Finding]:
     )
     if answers.aws_managed:
         return []
+    key = answers.key
+    if key is not None and key.key_state and key.key_state != "Enabled":
+        return [_unusable_key(snapshot, rp.role_arn, key.arn, key.key_state)]
     wording = Wording(
         fail="Execution role cannot decrypt the function's environment variables",
         ok="Execution role can decrypt the function's environment variables",
@@ -57,3 +61,42 @@ def run(snapshot: Snapshot) -> list[Finding]:
             resource_side=answers.side,
         )
     ]
+
+
+def _unusable_key(snapshot: Snapshot, role_arn: str, key_arn: str, state: str) -> Finding:
+    """A key that is disabled or scheduled for deletion cannot decrypt, whatever the policies."""
+    commands = (
+        [
+            f"aws kms cancel-key-deletion --key-id {q(key_arn)}",
+            f"aws kms enable-key --key-id {q(key_arn)}",
+        ]
+        if state == "PendingDeletion"
+        else [f"aws kms enable-key --key-id {q(key_arn)}"]
+        if state == "Disabled"
+        else []
+    )
+    return Finding(
+        check=ID,
+        status=Status.FAIL,
+        severity=Severity.HIGH,
+        title=f"The key encrypting the environment variables is {state}",
+        detail=(
+            f"The environment variables of {snapshot.function.name} are encrypted with "
+            f"{key_arn}, which is in state {state}: Lambda cannot decrypt them and invocations "
+            "fail (KMSDisabledException / KMSInvalidStateException)."
+        ),
+        principal=role_arn,
+        actions=["kms:Decrypt"],
+        resources=[key_arn],
+        fix=Fix(
+            summary=(
+                f"Make the key usable again ({state} → Enabled), or re-encrypt the environment "
+                "with another key (update-function-configuration --kms-key-arn)."
+            ),
+            commands=[
+                *commands,
+                f"aws lambda update-function-configuration --function-name "
+                f"{q(snapshot.function.name)} --kms-key-arn <usable-key-arn>",
+            ],
+        ),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from types import ModuleType
 
 import pytest
@@ -23,12 +24,31 @@ def _one(name: str, check: str) -> Finding:
     return found[0]
 
 
-def test_registry_ids_are_unique_and_match_module_names() -> None:
+MINE = {
+    "execution-role-trust",
+    "function-state",
+    "log-delivery",
+    "vpc-eni",
+    "event-source",
+    "invoke-permission",
+    "function-url",
+    "env-kms",
+    "destinations",
+    "efs-mount",
+    "xray",
+    "unknown-actions",
+}
+
+
+def test_registry_ids_are_unique_kebab_case_and_runnable() -> None:
     ids = [c.ID for c in CHECKS]
     assert len(ids) == len(set(ids))
+    assert set(ids) >= MINE
     for module in CHECKS:
-        assert module.__name__.rsplit(".", 1)[-1] == module.ID.replace("-", "_")
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", module.ID)
         assert callable(module.run)
+        if module.ID in MINE:  # one module per check, named after it
+            assert module.__name__.rsplit(".", 1)[-1] == module.ID.replace("-", "_")
 
 
 def test_scp_denial_says_identity_policy_cannot_help() -> None:
@@ -351,3 +371,14 @@ def test_typo_action_suggests_the_real_one() -> None:
         "put-role-policy --role-name orders-role --policy-name fanout-invoke" in c
         for c in f.fix.commands
     )
+
+
+def test_disabled_env_key_fails_with_enable_fix() -> None:
+    snapshot = load("healthy_full")
+    key = next(iter(snapshot.kms_keys.values()))
+    key.key_state = "Disabled"
+    f = next(f for f in run_checks(snapshot) if f.check == "env-kms")
+    assert f.status is Status.FAIL
+    assert "Disabled" in f.title
+    assert f.fix is not None
+    assert any("aws kms enable-key" in c for c in f.fix.commands)
