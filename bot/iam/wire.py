@@ -55,13 +55,17 @@ def request_from_json(raw: Any) -> Request:
     account = raw.get("resource_account")
     if account is not None and not isinstance(account, str):
         raise WireError("request.resource_account must be a string or null")
-    given = raw.get("context") or {}
+    given = raw.get("context")
+    if given is None:
+        given = {}
     if not isinstance(given, Mapping):
         raise WireError("request.context must be an object")
     context: dict[str, str | list[str]] = {}
     for key, value in given.items():
         if not isinstance(key, str) or not key:
             raise WireError("request.context keys must be non-empty strings")
+        if value is None:  # null: the key is absent from the request
+            continue
         context[key] = _context_value(key, value)
     return Request.model_construct(
         principal=raw["principal"],
