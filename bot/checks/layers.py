@@ -21,7 +21,7 @@ from bot.checks.common import (
 from bot.report import Finding, Fix, Severity, Status
 from bot.snapshot import Snapshot
 
-ID = "layer-permission"
+ID = "layers"
 ACTION = "lambda:GetLayerVersion"
 
 
