@@ -216,6 +216,9 @@ class AwsAccess:
             connect_timeout=5,
             read_timeout=20,
             user_agent_appid="lambda-why",
+            # regional DynamoDB endpoints: account-based ones are not needed for reads
+            # and are not served by local emulators
+            account_id_endpoint_mode="disabled",
         )
         self._shared = _Shared(recorder=recorder or CallRecorder(), cache=TtlCache())
         self._max_concurrency = max_concurrency

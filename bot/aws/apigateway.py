@@ -143,11 +143,32 @@ async def _http_api(reader: Reader, ref: FunctionRef, api: Mapping[str, Any]) ->
     api_id = str(api.get("ApiId", ""))
     name = str(api.get("Name", api_id))
     kind = str(api.get("ProtocolType", "HTTP"))
-    integrations, routes, authorizers = await asyncio.gather(
+    integrations, routes = await asyncio.gather(
         reader.pages("apigatewayv2", "GetIntegrations", "Items", resource=api_id, ApiId=api_id),
         reader.pages("apigatewayv2", "GetRoutes", "Items", resource=api_id, ApiId=api_id),
-        reader.pages("apigatewayv2", "GetAuthorizers", "Items", resource=api_id, ApiId=api_id),
     )
+    # only authorizers attached to a route can invoke anything: read those
+    authorizer_ids = list(
+        dict.fromkeys(
+            str(r["AuthorizerId"])
+            for r in routes or []
+            if r.get("AuthorizationType") == "CUSTOM" and r.get("AuthorizerId")
+        )
+    )
+    authorizer_replies = await asyncio.gather(
+        *(
+            reader.call(
+                "apigatewayv2",
+                "GetAuthorizer",
+                resource=f"{api_id}/authorizers/{a}",
+                missing=("NotFoundException",),
+                ApiId=api_id,
+                AuthorizerId=a,
+            )
+            for a in authorizer_ids
+        )
+    )
+    authorizers = [r for r in authorizer_replies if r]
     ours = {
         str(i.get("IntegrationId")): target
         for i in integrations or []

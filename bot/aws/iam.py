@@ -134,7 +134,7 @@ async def read_managed_policy(reader: Reader, policy_arn: str) -> NamedPolicy:
         return doc, child.gaps
 
     doc = await reader.cached(
-        ("iam-policy-version", policy_arn, version_id), document, ttl=IMMUTABLE_TTL
+        ("iam-policy-version", policy_arn, version_id), document, ttl=IMMUTABLE_TTL, immutable=True
     )
     return NamedPolicy(name=name, arn=policy_arn, kind=kind, version_id=version_id, document=doc)
 

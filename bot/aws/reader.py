@@ -94,7 +94,8 @@ class Reader:
             if error_code(exc) in set(missing):
                 return NOT_FOUND
             self.gap(label, resource, describe(exc))
-        except (BotoCoreError, AwsUnavailable, AccountNotAllowed) as exc:
+        except (BotoCoreError, AwsUnavailable, AccountNotAllowed, NotImplementedError) as exc:
+            # NotImplementedError: an in-process emulator (moto) lacks the operation
             self.gap(label, resource, _describe_other(exc))
         return None
 
@@ -122,7 +123,8 @@ class Reader:
             if error_code(exc) in set(missing):
                 return []
             self.gap(label, resource, describe(exc))
-        except (BotoCoreError, AwsUnavailable, AccountNotAllowed) as exc:
+        except (BotoCoreError, AwsUnavailable, AccountNotAllowed, NotImplementedError) as exc:
+            # NotImplementedError: an in-process emulator (moto) lacks the operation
             self.gap(label, resource, _describe_other(exc))
         return None
 
@@ -132,13 +134,19 @@ class Reader:
         factory: Callable[[], Awaitable[tuple[T, list[Gap]]]],
         *,
         ttl: float | None = None,
+        immutable: bool = False,
     ) -> T:
         """A cached sub-read: `factory` returns (value, its gaps); gaps are replayed here.
 
         Results whose read left gaps are not cached, so a transient failure is retried.
+        `immutable` values (policy versions) are reused even by a fresh read.
         """
         value, gaps = await self.access.cached(
-            key, factory, fresh=self.fresh, ttl=ttl, keep=lambda result: not result[1]
+            key,
+            factory,
+            fresh=self.fresh and not immutable,
+            ttl=ttl,
+            keep=lambda result: not result[1],
         )
         for gap in gaps:
             self.gap(gap.operation, gap.resource, gap.error)
