@@ -149,6 +149,9 @@ def plan_lookups(snapshot: Snapshot) -> list[Lookup]:
             )
         )
     lookups.append(Lookup("ResourceName", role_name, iam_region))
+    # sts:AssumeRole of the role by lambda.amazonaws.com (denied when the trust is broken)
+    # is a regional STS event naming the role ARN
+    lookups.append(Lookup("ResourceName", role_arn, region))
     if iam_region != region:
         # IAM records in the global region; a copy in the function's region costs one call
         # and covers endpoints (and older trails) that keep IAM events where they were made
@@ -503,7 +506,12 @@ def _keep(
     if lookup.keep == "bears-on-function":
         return bears_on is not None and bears_on(event)
     read_only = event.raw.get("readOnly")
-    return bool(event.error_code) or read_only is not True
+    # writes, errors, and the function's own calls (successes show denials were intermittent)
+    return (
+        bool(event.error_code)
+        or read_only is not True
+        or (bears_on is not None and bears_on(event))
+    )
 
 
 # -- `lambda-why history`: the function, its role and CloudTrail only -------------------------

@@ -394,3 +394,26 @@ def test_pattern_intermittent_continuous_unknown() -> None:
         [r.detach_role_policy(ROLE, POLICY_ARN, time=NOW - timedelta(hours=1)), denied(10)]
     )
     assert pattern(after_change) == "continuous"
+
+
+def test_lambda_denied_assume_role_is_in_the_timeline() -> None:
+    rec = r.record(
+        "AssumeRole",
+        "sts.amazonaws.com",
+        time=NOW - timedelta(minutes=10),
+        identity={"type": "AWSService", "invokedBy": "lambda.amazonaws.com"},
+        params={"roleArn": ROLE_ARN, "roleSessionName": FUNCTION},
+        error_code="AccessDenied",
+        error_message=(
+            f"User: lambda.amazonaws.com is not authorized to perform: sts:AssumeRole on "
+            f"resource: {ROLE_ARN}"
+        ),
+        resources=[{"accountId": "111111111111", "type": "AWS::IAM::Role", "ARN": ROLE_ARN}],
+        source_ip="lambda.amazonaws.com",
+        user_agent="lambda.amazonaws.com",
+    )
+    [event] = timeline(make_snapshot([rec]))
+    assert event.event == "AssumeRole"
+    assert event.actor == "lambda.amazonaws.com"
+    assert event.error == "AccessDenied"
+    assert event.summary == f"sts:AssumeRole on {ROLE_ARN} denied to lambda.amazonaws.com"
