@@ -460,6 +460,9 @@ def decision_evidence(asks: Sequence[Ask], loaded: Loaded) -> list[Evidence]:
         for ref in ask.decision.statements:
             stmt = loaded.statement(ref)
             text = statement_text(stmt) if stmt is not None else f"{ref.effect} statement"
+            if ref.effect == "Allow":  # allowed on one side, but another side is missing
+                side = ref.policy_type.value if ref.policy_type is not None else "one"
+                text = f"allows {ask.action} on the {side} side only: {text}"
             add(Evidence(policy=ref.policy, sid=ref.sid, text=text))
         if not ask.explicit:
             for ev in near_misses(ask, loaded):
@@ -532,17 +535,47 @@ def missing_allow_evidence(asks: Sequence[Ask], rp: RolePolicies) -> list[Eviden
                 text=f"permissions boundary does not allow {', '.join(actions)}",
             )
         )
-    for kind in ("scp", "rcp"):
-        if kind in types:
+    for kind, levels in (("scp", rp.scp), ("rcp", rp.rcp)):
+        if kind not in types or not levels:
+            continue
+        for depth, level in enumerate(levels):
+            blocked = [a.action for a in asks if not a.allowed and level_blocks(a, kind, level)]
+            if not blocked:
+                continue
+            names = ", ".join(p.label for p in level) or "no policies"
             out.append(
                 Evidence(
-                    policy=None,
+                    policy=level[0].label if len(level) == 1 else None,
                     sid=None,
-                    text=f"an {kind.upper()} level between the organization root and the "
-                    f"account allows none of {', '.join(actions)}",
+                    text=f"{kind.upper()} level {depth} from the organization root ({names}) "
+                    f"allows none of {', '.join(sorted(set(blocked)))}",
                 )
             )
     return out
+
+
+def level_blocks(ask: Ask, kind: str, level: list[Policy]) -> bool:
+    """Does this one SCP/RCP level fail to allow the request (everything else allowing)?"""
+    stand_in = parse_policy(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+        },
+        "stand-in",
+    )
+    request = Request(
+        principal=ask.principal,
+        action=ask.action,
+        resource=ask.resource,
+        resource_account=_account_of(ask.principal),
+        context=ask.context,
+    )
+    policies = (
+        PolicySet(identity=[stand_in], scp=[level])
+        if kind == "scp"
+        else PolicySet(identity=[stand_in], rcp=[level])
+    )
+    return not evaluate(request, policies).allowed
 
 
 # --------------------------------------------------------------------------- findings

@@ -19,7 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.checks.common import Ask, RolePolicies, json_compact, statements_of, unique
+from bot.checks.common import (
+    Ask,
+    RolePolicies,
+    json_compact,
+    level_blocks,
+    statements_of,
+    unique,
+)
 from bot.report import Fix
 from bot.snapshot import NamedPolicy, Snapshot
 
@@ -168,6 +175,24 @@ def role_fix(
                 f"help. {who[0].upper() + who[1:]} must allow these actions at every level "
                 "(FullAWSAccess or an explicit Allow)."
             )
+            levels = rp.scp if kind == "scp" else rp.rcp
+            allow = allow_statements(denied, sid + kind.upper())
+            if kind == "rcp":
+                allow = [{**st, "Principal": "*"} for st in allow]
+            for level in levels or []:
+                if not any(level_blocks(a, kind, level) for a in denied):
+                    continue
+                target = next((p for p in level if _org_policy_id(p.label)), None)
+                if target is None:
+                    continue
+                document = rp.loaded.documents.get(target.label)
+                new_doc = resource_policy_with(document, allow[0])
+                new_doc["Statement"] = [*statements_of(document), *allow]
+                policy = policy or policy_document(allow)
+                commands.append(
+                    f"aws organizations update-policy --policy-id "
+                    f"{q(_org_policy_id(target.label) or '')} --content {q(json_compact(new_doc))}"
+                )
 
     # 2. permissions boundary
     if boundary_blocks and rp.boundary_named is not None:

@@ -382,3 +382,13 @@ def test_disabled_env_key_fails_with_enable_fix() -> None:
     assert "Disabled" in f.title
     assert f.fix is not None
     assert any("aws kms enable-key" in c for c in f.fix.commands)
+
+
+def test_scp_allow_list_names_the_level_that_does_not_allow() -> None:
+    f = _one("broken_vpc_scp_allow_list", "vpc-eni")
+    assert f.denied_by == ["scp"]
+    texts = [e.text for e in f.evidence]
+    assert any(t.startswith("SCP level 1") and "p-allowlst" in t for t in texts), texts
+    assert not any(t.startswith("SCP level 0") for t in texts)
+    assert f.fix is not None
+    assert "can't help" in f.fix.summary

@@ -59,6 +59,13 @@ CASES: dict[str, tuple[str, Status, str | None, set[str], list[str]]] = {
         ["identity"],
     ),
     "broken_vpc_scp": ("vpc-eni", Status.FAIL, ROLE, {"ec2:CreateNetworkInterface"}, ["scp"]),
+    "broken_vpc_scp_allow_list": (
+        "vpc-eni",
+        Status.FAIL,
+        ROLE,
+        {"ec2:CreateNetworkInterface"},
+        ["scp"],
+    ),
     "broken_vpc_boundary": (
         "vpc-eni",
         Status.FAIL,
