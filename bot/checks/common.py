@@ -447,6 +447,7 @@ def decision_evidence(asks: Sequence[Ask], loaded: Loaded) -> list[Evidence]:
     """The statements that decided the denials, then the nearest misses for implicit denies."""
     out: list[Evidence] = []
     seen: set[tuple[str | None, str | None, str]] = set()
+    allow_seen: set[tuple[str, int]] = set()
 
     def add(ev: Evidence) -> None:
         key = (ev.policy, ev.sid, ev.text)
@@ -461,8 +462,13 @@ def decision_evidence(asks: Sequence[Ask], loaded: Loaded) -> list[Evidence]:
             stmt = loaded.statement(ref)
             text = statement_text(stmt) if stmt is not None else f"{ref.effect} statement"
             if ref.effect == "Allow":  # allowed on one side, but another side is missing
+                if not {"identity", "resource"} & set(ask.denied_by):
+                    continue  # a boundary/SCP/RCP decided: the Allows are not the story
+                if (ref.policy, ref.index) in allow_seen:
+                    continue
+                allow_seen.add((ref.policy, ref.index))
                 side = ref.policy_type.value if ref.policy_type is not None else "one"
-                text = f"allows {ask.action} on the {side} side only: {text}"
+                text = f"allows it on the {side} side only: {text}"
             add(Evidence(policy=ref.policy, sid=ref.sid, text=text))
         if not ask.explicit:
             for ev in near_misses(ask, loaded):

@@ -169,19 +169,28 @@ def role_fix(
                         "--content file://scp-without-the-deny.json"
                     )
         else:
-            summaries.append(
-                f"No {long} on the path from the organization root to account "
-                f"{snapshot.account} allows {action_text}; the role's identity policies can't "
-                f"help. {who[0].upper() + who[1:]} must allow these actions at every level "
-                "(FullAWSAccess or an explicit Allow)."
-            )
             levels = rp.scp if kind == "scp" else rp.rcp
+            blocking = [
+                (depth, level)
+                for depth, level in enumerate(levels or [])
+                if any(level_blocks(a, kind, level) for a in denied)
+            ]
+            where = (
+                "; ".join(
+                    f"level {depth} ({', '.join(p.label for p in level) or 'no policies'})"
+                    for depth, level in blocking
+                )
+                or f"the path from the organization root to account {snapshot.account}"
+            )
+            summaries.append(
+                f"No {long} at {where} allows {action_text}; the role's identity policies "
+                f"can't help. {who[0].upper() + who[1:]} must add an Allow for these actions "
+                "there (or attach FullAWSAccess)."
+            )
             allow = allow_statements(denied, sid + kind.upper())
             if kind == "rcp":
                 allow = [{**st, "Principal": "*"} for st in allow]
-            for level in levels or []:
-                if not any(level_blocks(a, kind, level) for a in denied):
-                    continue
+            for _, level in blocking:
                 target = next((p for p in level if _org_policy_id(p.label)), None)
                 if target is None:
                     continue
