@@ -101,8 +101,8 @@ class _Scan:
         principal_required = ptype is PolicyType.RESOURCE
         action = self.action
         ctx = self.ctx
-        for statement in policy.candidates(action):
-            if not statement.matches_resource(self.resource, ctx):
+        for statement in policy.applicable(action, self.resource):
+            if statement.dynamic_resource and not statement.matches_resource(self.resource, ctx):
                 continue
             spec = statement.principal
             if spec is None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any
 
-from bot.iam.conditions import Condition, ConditionError, holds_all, parse_block
+from bot.iam.conditions import Condition, ConditionError, parse_block
 from bot.iam.model import PolicyType
 from bot.iam.principal import PrincipalSpec, parse_principal
 from bot.iam.variables import Context, Template, compile_source, parse_template
@@ -46,6 +46,7 @@ _NO_PRINCIPAL = frozenset({PolicyType.IDENTITY, PolicyType.BOUNDARY, PolicyType.
 
 #: entries kept per memo table before it is cleared (bounds memory on long runs)
 _MEMO_LIMIT = 4096
+_EMPTY: Context = {}
 
 
 class PolicyError(ValueError):
@@ -117,6 +118,7 @@ class Statement:
         "actions",
         "allow",
         "conditions",
+        "dynamic_resource",
         "effect",
         "index",
         "not_action",
@@ -152,6 +154,8 @@ class Statement:
         self.not_action = not_action
         self.resources = resources
         self.not_resource = not_resource
+        #: the Resource/NotResource holds a policy variable: matched per request
+        self.dynamic_resource = resources is not None and bool(resources.templates)
         self.principal = principal
         self.not_principal = not_principal
         self.conditions = conditions
@@ -168,13 +172,26 @@ class Statement:
         return self.resources.matches(resource, ctx) is not self.not_resource
 
     def matches_conditions(self, ctx: Context) -> bool:
-        return holds_all(self.conditions, ctx) if self.conditions else True
+        # hot path: a plain loop beats all() over a generator
+        for condition in self.conditions:  # noqa: SIM110
+            if not condition.holds(ctx):
+                return False
+        return True
 
 
 class Policy:
     """A parsed policy document with its label (e.g. an ARN or "identity[0]")."""
 
-    __slots__ = ("_by_action", "document", "id", "label", "policy_type", "statements", "version")
+    __slots__ = (
+        "_by_action",
+        "_by_request",
+        "document",
+        "id",
+        "label",
+        "policy_type",
+        "statements",
+        "version",
+    )
 
     def __init__(
         self,
@@ -194,6 +211,8 @@ class Policy:
         self.policy_type = policy_type
         #: lower-case action -> the statements whose Action/NotAction covers it (memo)
         self._by_action: dict[str, tuple[Statement, ...]] = {}
+        #: (action, resource) -> statements matching both, templated resources kept (memo)
+        self._by_request: dict[tuple[str, str], tuple[Statement, ...]] = {}
 
     def candidates(self, action: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction matches `action` (lower case), memoised."""
@@ -203,6 +222,22 @@ class Policy:
             if len(self._by_action) >= _MEMO_LIMIT:
                 self._by_action.clear()
             self._by_action[action] = found
+        return found
+
+    def applicable(self, action: str, resource: str) -> tuple[Statement, ...]:
+        """Statements matching `action` (lower case) and, unless their Resource holds a
+        policy variable (checked per request), `resource`; memoised."""
+        key = (action, resource)
+        found = self._by_request.get(key)
+        if found is None:
+            found = tuple(
+                s
+                for s in self.candidates(action)
+                if s.dynamic_resource or s.matches_resource(resource, _EMPTY)
+            )
+            if len(self._by_request) >= _MEMO_LIMIT:
+                self._by_request.clear()
+            self._by_request[key] = found
         return found
 
     def __repr__(self) -> str:
