@@ -574,8 +574,36 @@ def to_event(event: CloudTrailEvent, snapshot: Snapshot) -> Event:
 
 
 def timeline(snapshot: Snapshot) -> list[Event]:
-    """CONTRACTS §2 `events`: relevant CloudTrail activity in the window, newest first."""
-    return [to_event(e, snapshot) for e in relevant_events(snapshot)]
+    """CONTRACTS §2 `events`: relevant CloudTrail activity in the window, newest first.
+
+    Repeats of the same denied call by the function (same action, resource and error) are
+    one entry, the newest, whose summary says how many there were since when.
+    """
+    events = relevant_events(snapshot)
+    repeats: dict[tuple[str, str, str, str], list[CloudTrailEvent]] = {}
+    out: list[tuple[CloudTrailEvent, list[CloudTrailEvent]]] = []
+    for event in events:  # newest first
+        if is_denial(event) and is_function_session(event, snapshot):
+            key = (
+                action_of(event),
+                denied_resource(event) or "",
+                event.error_code or "",
+                "code" if session_name(event.actor) == snapshot.function.name else "lambda",
+            )
+            if key in repeats:
+                repeats[key].append(event)
+                continue
+            repeats[key] = [event]
+            out.append((event, repeats[key]))
+        else:
+            out.append((event, [event]))
+    result: list[Event] = []
+    for newest, group in out:
+        item = to_event(newest, snapshot)
+        if len(group) > 1:
+            item.summary += f" ({len(group)} times since {utc_iso(group[-1].time)})"
+        result.append(item)
+    return result
 
 
 # -- correlation -----------------------------------------------------------------------------

@@ -417,3 +417,10 @@ def test_lambda_denied_assume_role_is_in_the_timeline() -> None:
     assert event.actor == "lambda.amazonaws.com"
     assert event.error == "AccessDenied"
     assert event.summary == f"sts:AssumeRole on {ROLE_ARN} denied to lambda.amazonaws.com"
+
+
+def test_repeated_denials_are_one_entry_with_a_count() -> None:
+    snapshot = make_snapshot([denied(50), denied(30), denied(10), succeeded(5)])
+    [event] = timeline(snapshot)
+    assert event.time == NOW - timedelta(minutes=10)
+    assert event.summary.endswith("(3 times since 2026-11-28T02:10:00Z)")
