@@ -180,8 +180,8 @@ class PrincipalSpec:
         return NO_MATCH
 
     def excludes(self, caller: Caller) -> bool:
-        """NotPrincipal: is the caller exempt? The account must be listed too, and for a
-        session its role (or the session itself); for a user, the user."""
+        """NotPrincipal: is the caller exempt? Its account must be listed, and for a user the
+        user, for an assumed-role session the role (listing only the session is not enough)."""
         if self.wildcard:
             return True
         kind = caller.kind
@@ -191,6 +191,9 @@ class PrincipalSpec:
             return False
         if kind == ROOT:
             return True
+        if kind == ASSUMED_ROLE:
+            # AWS checks the account, then the role, then the session: the role must be listed
+            return caller.parent_key in self.keys
         return self.match(caller) >= PARENT_MATCH
 
 
