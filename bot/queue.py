@@ -333,8 +333,15 @@ def saq_worker(
         id=worker_id,
         concurrency=concurrency,
         burst=burst,
-        dequeue_timeout=1.0 if burst else 0.0,
-        timers={"sweep": sweep_interval, "abort": 1, "schedule": 1, "worker_info": 10},
+        # a bounded dequeue lets an idle worker stop at once on SIGTERM
+        dequeue_timeout=1.0,
+        # in burst mode the upkeep loops must wake often, or stopping waits for them
+        timers={
+            "sweep": min(sweep_interval, 1) if burst else sweep_interval,
+            "abort": 1,
+            "schedule": 1,
+            "worker_info": 1 if burst else 10,
+        },
         after_process=after_process,
         shutdown_grace_period_s=shutdown_grace,
     )

@@ -23,7 +23,7 @@ from bot.queue import CheckJob
 from bot.report import Evidence, Finding, Fix, Report, Severity, Status, Summary
 from bot.slack.double import SlackDouble, SlackSender
 from bot.snapshot import FunctionConfig, LoggingConfig, Snapshot
-from bot.web import SERVICES, Services, build_web_app
+from bot.web import SERVICES, Services, build_services, build_web_app
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-test-token-never-posted"
@@ -209,15 +209,18 @@ async def serve(
     config: FileConfig | None = None,
     redis_url: str | None = None,
     settings: Settings | None = None,
+    queue: Any = None,
 ) -> Served:
     diagnosis = diagnosis or FakeDiagnosis()
     settings = settings or settings_for(double, redis_url)
-    app = build_web_app(
+    services = build_services(
         settings,
         config or FileConfig(),
         access_factory=lambda who: FakeAccess(),
         diagnose=diagnosis,
+        queue=queue,
     )
+    app = build_web_app(settings, config or FileConfig(), services=services)
     server = TestServer(app)
     await server.start_server()
     sender = SlackSender(str(server.make_url("/slack/events")), SECRET, double=double)
