@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -45,9 +46,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--since",
-        default="24h",
+        default=None,
         metavar="DURATION",
-        help="how far back, e.g. 30m, 24h, 7d (default 24h; event history keeps 90 days)",
+        help="how far back, e.g. 30m, 24h, 7d (default 24h, or a replayed snapshot's window; "
+        "event history keeps 90 days)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
@@ -58,18 +60,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 async def run(args: argparse.Namespace) -> int:
     try:
-        since = parse_duration(args.since)
+        since = parse_duration(args.since or "24h")
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     if args.snapshot is not None:
-        from pathlib import Path
-
         snapshot = load_snapshot(Path(args.snapshot))
         if args.function and not snapshot_matches(snapshot, args.function):
             raise CliError(
                 f"{args.function} is not the function in {args.snapshot} "
                 f"({snapshot.function.arn}); omit FUNCTION to replay it"
             )
+        if args.since is not None:  # narrow the replayed window
+            end = snapshot.window_end or snapshot.collected_at
+            start = end - since
+            if snapshot.window_start is None or start > snapshot.window_start:
+                snapshot.window_start = start
+            snapshot.window_end = end
     else:
         if not args.function:
             raise CliError("FUNCTION is required (a function ARN or name), or --snapshot FILE")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from bot.checks import build_report
+from bot.cli import main
 from bot.cli.history import history_document, render_history
 from bot.render import render_report
 from bot.snapshot import Snapshot
@@ -54,3 +59,20 @@ def test_history_text_and_json() -> None:
     assert [e["event"] for e in doc["events"]] == ["GetSecretValue", "RemovePermission"]
     assert doc["events"][1]["summary"] == "removed invoke permission s3-orders-upload"
     assert doc["gaps"] == []
+
+
+def test_history_replays_a_snapshot_and_narrows_the_window(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    snapshot = snapshot_with_removal()
+    path = tmp_path / "snapshot.json"
+    snapshot.dump(path)
+    assert main(["history", "--snapshot", str(path), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [e["event"] for e in doc["events"]] == ["GetSecretValue", "RemovePermission"]
+    assert main(["history", FUNCTION, "--snapshot", str(path), "--since", "1h", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["since"] == "2026-11-28T02:00:00Z"
+    assert [e["event"] for e in doc["events"]] == ["GetSecretValue"]
+    assert main(["history", "billing", "--snapshot", str(path)]) == 2
+    assert "is not the function in" in capsys.readouterr().err
