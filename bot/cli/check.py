@@ -6,6 +6,10 @@ be reached or no credentials.
 
 `--snapshot FILE` replays a saved snapshot offline (no AWS): FUNCTION may then be omitted;
 when given, it must name the snapshot's function (name or ARN, qualifier included if any).
+
+Triggers are scanned by default (every S3 bucket and API Gateway API of the region, capped
+by the collectors): an S3 bucket or API whose permission names another source can only be
+found that way. `--no-scan-triggers` follows only the function's own configuration.
 """
 
 from __future__ import annotations
@@ -77,11 +81,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILE",
         help="replay a saved snapshot offline instead of reading AWS",
     )
-    parser.add_argument(
+    scan = parser.add_mutually_exclusive_group()
+    scan.add_argument(
         "--scan-triggers",
+        dest="scan_triggers",
         action="store_true",
-        help="also scan every S3 bucket and API Gateway API in the region for triggers",
+        default=True,
+        help=(
+            "scan every S3 bucket and API Gateway API of the region for triggers of the "
+            "function (the default: a trigger whose permission names another source is only "
+            "found this way)"
+        ),
     )
+    scan.add_argument(
+        "--no-scan-triggers",
+        dest="scan_triggers",
+        action="store_false",
+        help="only follow the function's own configuration (faster in large accounts)",
+    )
+    from bot.cli.questions import add_arguments as add_question_arguments
+
+    add_question_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -142,6 +162,10 @@ async def run(args: argparse.Namespace) -> int:
             raise CliError(
                 f"cannot write snapshot {args.save_snapshot}: {exc.strerror or exc}"
             ) from exc
+    from bot.cli.questions import answer_questions, wants_questions
+
+    if wants_questions(args):
+        report = await answer_questions(report, snapshot, args)
     _print(report, as_json=args.json)
     return EXIT_FAIL if report.failed else EXIT_OK
 

@@ -89,7 +89,12 @@ def explain_findings(parsed: ParsedError, inputs: ExplainInputs) -> list[Finding
 # --------------------------------------------------------------------------- local evaluation
 
 
-def _evaluate(parsed: ParsedError, inputs: ExplainInputs) -> Finding:
+def _evaluate(
+    parsed: ParsedError,
+    inputs: ExplainInputs,
+    *,
+    extra_context: Mapping[str, str] | None = None,
+) -> Finding:
     assert parsed.action is not None
     assert parsed.principal is not None
     action = parsed.action
@@ -132,6 +137,7 @@ def _evaluate(parsed: ParsedError, inputs: ExplainInputs) -> Finding:
         context["aws:RequestedRegion"] = inputs.region
     for key, value in principal.tags.items():
         context[f"aws:PrincipalTag/{key}"] = value
+    context.update(extra_context or {})
     request = Request(
         principal=parsed.principal if principal.kind != "anonymous" else "*",
         action=action,
