@@ -67,6 +67,7 @@ _NAMES = {
 
 Hit = tuple[PolicyType, Policy, Statement]
 _M = TypeVar("_M", bound=BaseModel)
+_FIELDS: dict[type[BaseModel], frozenset[str]] = {}
 
 
 def resource_account_of(request: Request, caller: Caller) -> str | None:
@@ -159,9 +160,12 @@ def _construct(cls: type[_M], values: dict[str, Any]) -> _M:
     Equivalent to `cls.model_construct(**values)` without its per-field work: the hot
     path builds a Decision per evaluation.
     """
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = frozenset(cls.model_fields)
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(cls.model_fields))
+    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
