@@ -61,9 +61,10 @@ def test_access_error_found_in_attachments() -> None:
         "text": "from the logs:",
         "attachments": [
             {
-                "text": "An error occurred (AccessDeniedException) when calling the GetItem operation: "
-                "User: arn:aws:sts::111111111111:assumed-role/orders-role/orders is not authorized "
-                "to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:us-east-1:111111111111:table/orders"
+                "text": "An error occurred (AccessDeniedException) when calling the GetItem "
+                "operation: User: arn:aws:sts::111111111111:assumed-role/orders-role/orders "
+                "is not authorized to perform: dynamodb:GetItem on resource: "
+                "arn:aws:dynamodb:us-east-1:111111111111:table/orders"
             }
         ],
     }

@@ -100,7 +100,7 @@ def test_parent_buttons_and_limits_in_both_locales() -> None:
     for tr in (EN, JA):
         message = m.parent_done(tr, report, "U1", value)
         check_limits(message)
-        actions = [b for b in message.block_dicts() if b["type"] == "actions"][0]
+        actions = next(b for b in message.block_dicts() if b["type"] == "actions")
         assert [e["action_id"] for e in actions["elements"]] == [
             "lambda_why_rerun",
             "lambda_why_escalate",
