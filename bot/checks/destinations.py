@@ -12,7 +12,7 @@ Event source mappings' on-failure destinations are checked the same way.
 
 from __future__ import annotations
 
-from bot.checks.common import Ask, RolePolicies, account_of, ask_role, checked_role, gaps_about
+from bot.checks.common import Ask, RolePolicies, ask_role, checked_role, gaps_about
 from bot.checks.fixes import ResourceSide, resource_side_for, role_principal_statement
 from bot.checks.kms import key_asks
 from bot.checks.outcome import Wording, role_finding
@@ -70,14 +70,6 @@ def _one(snapshot: Snapshot, rp: RolePolicies, target: DestinationTarget) -> Fin
     actions = ACTIONS.get(service, ())
     arn = target.arn
     missing = [f"{g.operation} on {g.resource}: {g.error}" for g in gaps_about(snapshot, arn)]
-    cross = account_of(arn) not in (None, snapshot.account)
-    if (
-        target.policy is None
-        and cross
-        and not missing
-        and service in ("sqs", "sns", "events", "lambda")
-    ):
-        missing.append(f"resource policy of {arn} (not read)")
     asks: list[Ask] = []
     resource = arn
     resource_account = None
