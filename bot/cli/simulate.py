@@ -59,7 +59,7 @@ def simulate_stream(lines: Iterable[bytes], out: IO[str], *, explain: bool = Fal
     written = 0
     for lineno, raw in enumerate(lines, start=1):
         try:
-            text = raw.decode("utf-8")
+            text = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
         except UnicodeDecodeError:
             result: dict[str, Any] = {"id": None, "error": f"line {lineno}: not valid UTF-8"}
             decision = None

@@ -112,6 +112,13 @@ def test_bad_lines_are_reported_in_order_and_the_run_goes_on() -> None:
             assert set(result) == {"id", "error"}
 
 
+def test_byte_order_mark_and_crlf_are_accepted() -> None:
+    data = (
+        b"\xef\xbb\xbf" + json.dumps(GOOD).encode() + b"\r\n" + json.dumps(GOOD).encode() + b"\r\n"
+    )
+    assert [r["decision"] for r in simulate(data)] == ["allowed", "allowed"]
+
+
 def test_blank_lines_are_skipped() -> None:
     results = simulate(b"\n" + lines_of(GOOD) + b"   \n\n" + lines_of(GOOD))
     assert [r["id"] for r in results] == ["ok-1", "ok-1"]
