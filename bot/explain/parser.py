@@ -221,6 +221,13 @@ _PHRASE_WORDS = frozenset(
 def _clean(text: str) -> str:
     """Undo HTML escapes, markdown, line wraps inside ARNs; collapse whitespace."""
     text = html.unescape(text).replace("\r", "")
+    # XML error bodies (S3, STS, EC2): <Error><Code>AccessDenied</Code><Message>...</Message>
+    text = re.sub(
+        r"</?(?:Error|Errors|ErrorResponse|Response|Code|Message|RequestId|RequestID|HostId|"
+        r"Resource|Type|Details)>",
+        " ",
+        text,
+    )
     # box-drawing gutters of Terraform / table output
     text = re.sub(r"(?m)^[ \t]*[│┃║][ \t]?", "", text)
     text = text.replace("`", " ").replace("\u00a0", " ")
@@ -345,16 +352,25 @@ def _match_not_authorized(s: str) -> ParsedError | None:
         nxt = _NOT_AUTH.search(rest)
         if nxt:
             rest = rest[: nxt.start()]
-        rm = _ON_RESOURCE.match(rest)
+        kms = re.match(
+            r"^\s*on\s+the\s+resource\s+associated\s+with\s+this\s+ciphertext", rest, re.I
+        )
+        rm = None if kms else _ON_RESOURCE.match(rest)
+        if kms:
+            rest = rest[kms.end() :]
         if rm:
             resource, consumed = _take_value(rest[rm.end() :])
             parsed.resource = resource
             rest = rest[rm.end() + consumed :]
         _reason(parsed, rest)
-        if parsed.action == "sts:AssumeRole" and parsed.policy_type is None:
-            # `... sts:AssumeRole because the role trust policy allows ...` is matched by
-            # _reason; a bare AssumeRole denial names no policy type
-            pass
+        if parsed.decision is None and re.search(
+            r"because\s+the\s+resource\s+does\s+not\s+exist.{0,80}resource-based\s+polic",
+            rest,
+            re.I,
+        ):
+            # KMS: "... because the resource does not exist in this Region, no resource-based
+            # policies allow access, or a resource-based policy explicitly denies access"
+            parsed.policy_type = "resource"
         return parsed
     return None
 
@@ -505,10 +521,23 @@ def _match_lambda_config(s: str) -> ParsedError | None:
         service = _LAMBDA_SERVICES.get(m.group("svc").strip().lower(), m.group("svc").lower())
         action = normalise_action(f"{service}:{m.group('op')}")
         return ParsedError(kind="lambda-config", action=action, service=service)
-    m = re.search(r"denied\s+by\s+EC2.{0,80}?permissions?\s+to\s+\*?(?P<op>[A-Z]\w+)\*?", s, re.I)
+    m = re.search(
+        r"access\s+has\s+been\s+denied\s+by\s+(?P<svc>\w+).{0,100}?"
+        r"permissions?\s+to\s+\*?(?P<op>[A-Z]\w+)\*?(?:\s+for\s+(?P<what>[^\s\\\"']+))?",
+        s,
+        re.I,
+    )
     if m:
+        service = _LAMBDA_SERVICES.get(m.group("svc").lower(), m.group("svc").lower())
+        resource = None
+        what = m.group("what")
+        if what and service == "s3":
+            resource = f"arn:aws:s3:::{what.rstrip('.')}"
         return ParsedError(
-            kind="lambda-config", action=normalise_action(f"ec2:{m.group('op')}"), service="ec2"
+            kind="lambda-config",
+            action=normalise_action(f"{service}:{m.group('op')}"),
+            resource=resource,
+            service=service,
         )
     m = re.search(
         r"Cannot\s+access\s+stream\s+(?P<arn>\S+?)\.?\s+Please\s+ensure\s+the\s+role\s+can\s+"
@@ -644,6 +673,8 @@ _OPERATION_ACTIONS = {
     ("sns", "PublishBatch"): "Publish",
     ("dynamodb", "TransactWriteItems"): "PutItem",
     ("logs", "PutLogEvents"): "PutLogEvents",
+    ("bedrock", "Converse"): "InvokeModel",
+    ("bedrock", "ConverseStream"): "InvokeModelWithResponseStream",
 }
 
 #: operations that name their service by themselves
@@ -716,6 +747,9 @@ _OPERATION_SERVICES = {
     **dict.fromkeys(_words("BatchGetImage GetDownloadUrlForLayer GetAuthorizationToken"), "ecr"),
     **dict.fromkeys(_words("PassRole GetRole CreateRole"), "iam"),
     **dict.fromkeys(_words("PutTraceSegments PutTelemetryRecords"), "xray"),
+    **dict.fromkeys(
+        _words("InvokeModel InvokeModelWithResponseStream Converse ConverseStream"), "bedrock"
+    ),
 }
 
 
@@ -777,7 +811,13 @@ def _match_operation(s: str) -> ParsedError | None:
     )
     code = _error_code(s)
     s3_words = re.search(r"\bAccess\s+Denied\b", s, re.I)
-    signals = sqs or ciphertext or ec2_op or code or s3_words
+    other_words = re.search(
+        r"not\s+authori[sz]ed\s+to\s+invoke\s+this\s+API\s+operation"
+        r"|(?:don't|do\s+not)\s+have\s+access\s+to\s+the\s+model",
+        s,
+        re.I,
+    )
+    signals = sqs or ciphertext or ec2_op or code or s3_words or other_words
     if re.search(r"\bNotAuthorizedException\b|security\s+token\s+included", s) and not (
         sqs or ec2_op or s3_words or (code and code != "403")
     ):
