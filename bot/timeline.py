@@ -89,6 +89,24 @@ KMS_CHANGES = frozenset(
         "CancelKeyDeletion",
     }
 )
+#: resource policy changes of the function's neighbours (event sources, destinations,
+#: triggers, secrets): (service prefix, event name) -> request parameter naming the resource
+NEIGHBOUR_CHANGES = {
+    ("sqs", "SetQueueAttributes"): "queueurl",
+    ("sqs", "AddPermission"): "queueurl",
+    ("sqs", "RemovePermission"): "queueurl",
+    ("s3", "PutBucketPolicy"): "bucketname",
+    ("s3", "DeleteBucketPolicy"): "bucketname",
+    ("sns", "SetTopicAttributes"): "topicarn",
+    ("sns", "AddPermission"): "topicarn",
+    ("sns", "RemovePermission"): "topicarn",
+    ("secretsmanager", "PutResourcePolicy"): "secretid",
+    ("secretsmanager", "DeleteResourcePolicy"): "secretid",
+    ("kinesis", "PutResourcePolicy"): "resourcearn",
+    ("kinesis", "DeleteResourcePolicy"): "resourcearn",
+    ("dynamodb", "PutResourcePolicy"): "resourcearn",
+    ("dynamodb", "DeleteResourcePolicy"): "resourcearn",
+}
 _DENIAL_MARKERS = ("accessdenied", "unauthorized", "notauthorized", "forbidden")
 
 
@@ -188,6 +206,35 @@ def _key_id(value: str) -> str:
     return value.rsplit("/", 1)[-1] if value.startswith("arn:") else value
 
 
+def neighbour_arns(snapshot: Snapshot) -> list[str]:
+    """ARNs of the resources around the function whose own policies can deny it."""
+    arns = [m.source.arn for m in snapshot.event_source_mappings]
+    arns += [d.arn for d in snapshot.destinations]
+    arns += [t.source_arn for t in snapshot.triggers]
+    arns += list(snapshot.secrets)
+    return [a for a in dict.fromkeys(arns) if a and a.startswith("arn:")]
+
+
+def neighbour_arn(event_source: str, value: str) -> str | None:
+    """The ARN (or ARN prefix) a neighbour-change parameter names: queue URL, bucket name,
+    topic/stream/table ARN, secret name or ARN."""
+    if not value:
+        return None
+    if value.startswith("arn:"):
+        return value
+    service = service_prefix(event_source)
+    if service == "sqs" and value.startswith("https://"):
+        # https://sqs.<region>.amazonaws.com/<account>/<name>
+        host, _, path = value.removeprefix("https://").partition("/")
+        account, _, name = path.partition("/")
+        parts = host.split(".")
+        region = parts[1] if len(parts) > 3 and parts[0] == "sqs" else ""
+        return f"arn:aws:sqs:{region}:{account}:{name}" if region else None
+    if service == "s3":
+        return f"arn:aws:s3:::{value}"
+    return None
+
+
 # -- relevance -------------------------------------------------------------------------------
 
 
@@ -203,6 +250,8 @@ class _Scope:
     key_ids: frozenset[str]
     esm_uuids: frozenset[str]
     region: str
+    #: event sources, destinations, triggers and secrets
+    neighbours: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> _Scope:
@@ -227,7 +276,22 @@ class _Scope:
             key_ids=frozenset(key_ids),
             esm_uuids=frozenset(m.uuid for m in snapshot.event_source_mappings),
             region=snapshot.region,
+            neighbours=frozenset(neighbour_arns(snapshot)),
         )
+
+    def neighbour_of(self, event: CloudTrailEvent) -> str | None:
+        """The neighbour whose resource policy the event changes, if any."""
+        key = NEIGHBOUR_CHANGES.get((service_prefix(event.source), normalise_name(event.name)))
+        if key is None:
+            return None
+        value = str(_params(event).get(key) or "")
+        named = neighbour_arn(event.source, value)
+        for arn in self.neighbours:
+            if named and (arn == named or arn.startswith(named + "-")):  # secret name suffix
+                return arn
+            if not named and value and f":secret:{value}-" in arn:  # secret by name
+                return arn
+        return None
 
     def touches_function(self, event: CloudTrailEvent) -> bool:
         if event.source == "lambda.amazonaws.com" and event.raw.get("awsRegion") not in (
@@ -286,7 +350,7 @@ def _relevant(event: CloudTrailEvent, scope: _Scope, snapshot: Snapshot) -> bool
         return scope.touches_policy(event)
     if service == "kms" and name in KMS_CHANGES:
         return scope.touches_key(event)
-    return False
+    return scope.neighbour_of(event) is not None
 
 
 def relevant_events(snapshot: Snapshot) -> list[CloudTrailEvent]:
@@ -542,6 +606,24 @@ def _denial_summary(event: CloudTrailEvent, snapshot: Snapshot) -> str:
     return f"{action}{on} denied to {who}"
 
 
+def _neighbour_summary(name: str, event: CloudTrailEvent, arn: str) -> str:
+    p = _params(event)
+    if name == "SetQueueAttributes":
+        attributes = p.get("attributes") or {}
+        keys = sorted(attributes) if isinstance(attributes, dict) else []
+        if "Policy" in keys:
+            return f"changed the queue policy of {arn}"
+        return f"changed {', '.join(keys) or 'attributes'} of {arn}"
+    if name in ("AddPermission", "RemovePermission"):
+        verb = "added" if name == "AddPermission" else "removed"
+        return f"{verb} permission {_str(p.get('label'))} on {arn}".replace("  ", " ")
+    if name == "SetTopicAttributes":
+        return f"changed {_str(p.get('attributename')) or 'attributes'} of {arn}"
+    if name.startswith("Delete"):
+        return f"deleted the resource policy of {arn}"
+    return f"changed the resource policy of {arn}"
+
+
 def summarise(event: CloudTrailEvent, snapshot: Snapshot) -> str:
     """One line saying what the event did."""
     name = normalise_name(event.name)
@@ -556,7 +638,8 @@ def summarise(event: CloudTrailEvent, snapshot: Snapshot) -> str:
     elif service == "kms":
         text = _kms_summary(name, event)
     else:
-        text = action_of(event)
+        neighbour = _Scope.of(snapshot).neighbour_of(event)
+        text = _neighbour_summary(name, event, neighbour) if neighbour else action_of(event)
     if event.error_code:
         text = f"attempt failed ({event.error_code}): {text}"
     return text
@@ -703,6 +786,12 @@ def _score(event: CloudTrailEvent, finding: Finding, kinds: set[str], snapshot: 
             score = max(score, 2)
         if "layer" in kinds and "layers" in p:
             score = max(score, 2)
+    neighbour = _Scope.of(snapshot).neighbour_of(event)
+    if neighbour is not None and (
+        neighbour == finding.source
+        or any(r == neighbour or r.startswith(neighbour + "/") for r in finding.resources)
+    ):
+        score = max(score, 2)
     if "kms" in kinds and service == "kms" and name in KMS_CHANGES - {"EnableKey", "CreateGrant"}:
         key = str(p.get("keyid") or "")
         in_finding = any(key and (key in r or _key_id(key) in r) for r in finding.resources)

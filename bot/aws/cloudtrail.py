@@ -42,7 +42,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bot.aws.errors import AwsUnavailable
 from bot.snapshot import REDACTED, CloudTrailEvent, Gap, Snapshot
 from bot.timeline import bears_on as bears_on_function
-from bot.timeline import is_role_session
+from bot.timeline import is_role_session, neighbour_arns
 
 if TYPE_CHECKING:
     from bot.aws.access import AwsAccess
@@ -66,6 +66,7 @@ RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 4})
 GLOBAL_REGION = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
 MAX_POLICY_LOOKUPS = 10
 MAX_KEY_LOOKUPS = 5
+MAX_NEIGHBOUR_LOOKUPS = 3
 
 Attribute = Literal["ResourceName", "Username", "EventName", "EventSource"]
 #: which events of a lookup are kept
@@ -168,6 +169,10 @@ def plan_lookups(snapshot: Snapshot) -> list[Lookup]:
         parts = key.split(":")
         key_region = parts[3] if len(parts) > 5 and parts[3] else region
         lookups.append(Lookup("ResourceName", key, key_region))
+    # resource policy changes of the event sources, destinations, triggers and secrets
+    for arn in neighbour_arns(snapshot)[:MAX_NEIGHBOUR_LOOKUPS]:
+        parts = arn.split(":")
+        lookups.append(Lookup("ResourceName", arn, parts[3] or region))
     # last: the most recent events of the regions, for whatever the indexed lookups miss
     # (resource names event history does not index); kept only when they bear on the function
     for sweep_region in dict.fromkeys([region, iam_region]):

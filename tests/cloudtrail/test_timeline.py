@@ -424,3 +424,37 @@ def test_repeated_denials_are_one_entry_with_a_count() -> None:
     [event] = timeline(snapshot)
     assert event.time == NOW - timedelta(minutes=10)
     assert event.summary.endswith("(3 times since 2026-11-28T02:10:00Z)")
+
+
+def test_queue_policy_change_of_an_event_source_is_tied_to_its_finding() -> None:
+    from bot.snapshot import EventSource, EventSourceMapping
+
+    queue = "arn:aws:sqs:us-east-1:111111111111:orders-queue"
+    change = r.record(
+        "SetQueueAttributes",
+        "sqs.amazonaws.com",
+        time=NOW - timedelta(hours=1),
+        identity=r.assumed_role("admin", "bob"),
+        params={
+            "queueUrl": "https://sqs.us-east-1.amazonaws.com/111111111111/orders-queue",
+            "attributes": {"Policy": "{}"},
+        },
+    )
+    other = r.record(
+        "SetQueueAttributes",
+        "sqs.amazonaws.com",
+        time=NOW - timedelta(hours=1),
+        identity=r.assumed_role("admin", "bob"),
+        params={
+            "queueUrl": "https://sqs.us-east-1.amazonaws.com/111111111111/other",
+            "attributes": {"Policy": "{}"},
+        },
+    )
+    snapshot = make_snapshot([change, other])
+    snapshot.event_source_mappings = [
+        EventSourceMapping(uuid="u-1", source=EventSource(arn=queue, type="sqs"))
+    ]
+    [event] = timeline(snapshot)
+    assert event.summary == f"changed the queue policy of {queue}"
+    [out] = correlate([role_finding(["sqs:ReceiveMessage"], resources=[queue])], snapshot)
+    assert out.related_events[0].event == "SetQueueAttributes"
