@@ -207,7 +207,12 @@ async def collect(context: CollectContext) -> None:
         snapshot.window_start = context.window_start
     if snapshot.window_end is None:
         snapshot.window_end = context.window_end
-    gaps = await collect_cloudtrail(snapshot, factory, record_gaps=False)
+    try:
+        gaps = await collect_cloudtrail(snapshot, factory, record_gaps=False)
+    except Exception as exc:  # CloudTrail is evidence: a fault here must not end the diagnosis
+        snapshot.cloudtrail = None
+        reader.gap(OPERATION, None, f"{type(exc).__name__}: {exc}")
+        return
     for gap in gaps:
         reader.gap(gap.operation, gap.resource, gap.error)
 
