@@ -66,6 +66,8 @@ _NAMES = {
 }
 
 Hit = tuple[PolicyType, Policy, Statement]
+#: policy types that only limit (they never grant on their own)
+_GUARDRAILS = frozenset({PolicyType.BOUNDARY, PolicyType.SESSION, PolicyType.SCP, PolicyType.RCP})
 _M = TypeVar("_M", bound=BaseModel)
 _FIELDS: dict[type[BaseModel], frozenset[str]] = {}
 
@@ -75,8 +77,8 @@ def resource_account_of(request: Request, caller: Caller) -> str | None:
     if request.resource_account:
         return request.resource_account
     parts = request.resource.split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn" and parts[4]:
-        return parts[4]
+    if len(parts) == 6 and parts[0] == "arn" and parts[4] and parts[4] != "aws":
+        return parts[4]  # ("aws" is the owner of AWS managed policies: no account)
     return caller.account
 
 
@@ -333,13 +335,16 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
 
     refs = [_ref(hit) for hit in allows]
     if not failed:
-        granted = sorted({_NAMES[hit[0]] for hit in allows}) or ["the account's root user"]
+        granted = sorted({_NAMES[hit[0]] for hit in allows if hit[0] not in _GUARDRAILS})
+        if kind == ROOT and same_account:
+            why = "the account's root user has every permission in its own account"
+        else:
+            why = f"{', '.join(granted)} allow{'s' if len(granted) == 1 else ''} {request.action}"
         return _decision(
             verdict=Verdict.ALLOWED,
             denied_by=[],
             statements=refs,
-            explanation=f"Allowed: {', '.join(granted)} allow{'s' if len(granted) == 1 else ''} "
-            f"{request.action} on {resource} and nothing denies it.",
+            explanation=f"Allowed: {why} on {resource}, and nothing denies it.",
         )
     ordered = [t for t in ORDER if t in failed]
     missing = ", ".join(_NAMES[t] for t in ordered)
