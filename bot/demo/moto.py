@@ -57,8 +57,9 @@ def moto_server(region: str = DEFAULT_REGION) -> Iterator[MotoEndpoint]:
     """
     from moto.server import ThreadedMotoServer
 
-    # werkzeug logs every request on stderr: keep the demo's terminal readable
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # werkzeug logs every request, and a traceback per unimplemented moto action
+    # (CloudTrail LookupEvents), on stderr: keep the terminal readable
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     previous = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

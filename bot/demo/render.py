@@ -161,7 +161,9 @@ def mrkdwn(text: str) -> str:
     def link(match: re.Match[str]) -> str:
         target, label, bare = match.group(1), match.group(2), match.group(3)
         if bare is not None:
-            return bare
+            if bare.startswith("!subteam^"):
+                return "@" + bare.removeprefix("!subteam^")
+            return bare.removeprefix("!")
         if target.startswith(("@", "#", "!subteam^")):
             return f"@{label}" if not label.startswith(("@", "#")) else label
         return f"{label} ({target})"
@@ -207,7 +209,7 @@ def block_lines(blocks: list[dict[str, Any]]) -> list[str]:
     for block in blocks:
         kind = block.get("type")
         if kind == "header":
-            lines.append(_text_of(block).upper())
+            lines.append(f"▌{_text_of(block)}")
         elif kind == "section":
             if block.get("text"):
                 lines += _text_of(block).splitlines()
@@ -284,4 +286,12 @@ def thread(
         out.write("  " + paint(out, "└─ reply", "cyan") + "\n")
         for line in message_lines(reply):
             out.write(f"     │ {line}\n")
+    out.write("\n")
+
+
+def ephemeral_reply(out: TextIO, command: str, reply: dict[str, Any]) -> None:
+    """A slash command answered only to the user who sent it (bad input)."""
+    rule(out, f"#ops · {command}")
+    for line in message_lines(reply):
+        out.write(paint(out, f"  (only visible to you) {line}", "dim") + "\n")
     out.write("\n")

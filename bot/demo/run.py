@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from bot.demo.cloudtrail import DemoCloudTrail
 from bot.demo.moto import MotoEndpoint, moto_server
 from bot.demo.scenarios import Expected, Scenario, config_toml, seed
 from bot.report import Finding, Report
@@ -38,7 +39,7 @@ DEMO_KEYS = (
     "trust-wrong",
     "vpc-boundary",
     "sqs-no-receive",
-    "s3-wrong-source",
+    "events-no-permission",
     "kms-env",
     "xacct-logging",
 )
@@ -87,8 +88,11 @@ class DemoResult:
 
 
 @contextmanager
-def demo_environment(endpoint: MotoEndpoint, workdir: Path) -> Iterator[None]:
-    """Point boto3 in this process at moto with fake credentials; restore afterwards."""
+def demo_environment(
+    endpoint: MotoEndpoint, workdir: Path, *, cloudtrail_url: str | None = None
+) -> Iterator[None]:
+    """Point boto3 in this process at moto (and CloudTrail at the demo's event history)
+    with fake credentials; restore the environment afterwards."""
     saved = dict(os.environ)
     try:
         for name in list(os.environ):
@@ -99,6 +103,8 @@ def demo_environment(endpoint: MotoEndpoint, workdir: Path) -> Iterator[None]:
         os.environ.update(endpoint.client_env())
         os.environ["AWS_CONFIG_FILE"] = str(empty)
         os.environ["AWS_SHARED_CREDENTIALS_FILE"] = str(empty)
+        if cloudtrail_url:
+            os.environ["AWS_ENDPOINT_URL_CLOUDTRAIL"] = cloudtrail_url
         yield
     finally:
         os.environ.clear()
@@ -160,13 +166,10 @@ async def run_demo(
         config = workdir / "lambda-why.toml"
         config.write_text(config_toml(scenarios), encoding="utf-8")
         render.seeded(out, scenarios, time.monotonic() - started)
-        with demo_environment(endpoint, workdir):
-            if slack:
-                from bot.demo.slack_flow import run_slack_flow
-
-                results = await run_slack_flow(scenarios, config, out_dir, out)
-            else:
-                results = await _run_diagnose(scenarios, config, out_dir, out)
+        trail = DemoCloudTrail(record for s in scenarios for record in s.cloudtrail)
+        async with trail:
+            with demo_environment(endpoint, workdir, cloudtrail_url=trail.url):
+                results = await _run(scenarios, config, out_dir, out, slack=slack)
     result = DemoResult(
         results=results,
         out_dir=out_dir,
@@ -175,6 +178,16 @@ async def run_demo(
     )
     render.footer(out, result)
     return result
+
+
+async def _run(
+    scenarios: Sequence[Scenario], config: Path, out_dir: Path, out: TextIO, *, slack: bool
+) -> list[ScenarioResult]:
+    if slack:
+        from bot.demo.slack_flow import run_slack_flow
+
+        return await run_slack_flow(scenarios, config, out_dir, out)
+    return await _run_diagnose(scenarios, config, out_dir, out)
 
 
 async def _run_diagnose(

@@ -26,6 +26,7 @@ from typing import Any
 import boto3
 from pydantic import BaseModel, Field
 
+from bot.demo.cloudtrail import record
 from bot.report import Status
 
 PRIMARY_ACCOUNT = "123456789012"  # moto's default account: the "own" account of the CLI
@@ -92,6 +93,8 @@ class Scenario(BaseModel):
     cross_account: bool = False
     #: the AWS doc page the setup follows
     doc: str = ""
+    #: CloudTrail records (as a trail stores them) of what led here, for event history
+    cloudtrail: list[dict[str, Any]] = Field(default_factory=list)
 
     @property
     def function_arn(self) -> str:
@@ -99,11 +102,16 @@ class Scenario(BaseModel):
 
     @property
     def role_arn(self) -> str:
-        return role_arn(self.account, f"{self.function_name}-role")
+        return role_arn(self.account, f"service-role/{self.function_name}-role")
 
 
 def role_arn(account: str, name: str) -> str:
     return f"arn:aws:iam::{account}:role/{name}"
+
+
+def _person(account: str, name: str) -> str:
+    """A human's session through the deployer role."""
+    return f"arn:aws:sts::{account}:assumed-role/deployer/{name}"
 
 
 # --------------------------------------------------------------------------- seeding
@@ -188,7 +196,7 @@ def _function(acct: _Account, name: str, role: str, **extra: Any) -> str:
     return arn
 
 
-def _logs(acct: _Account, function: str, lines: Sequence[tuple[int, str]]) -> None:
+def _logs(acct: _Account, function: str, lines: Sequence[tuple[float, str]]) -> None:
     """Write log lines to the function's log group; `lines` are (seconds ago, message)."""
     logs = acct.client("logs")
     group = f"/aws/lambda/{function}"
@@ -204,15 +212,17 @@ def _logs(acct: _Account, function: str, lines: Sequence[tuple[int, str]]) -> No
 
 
 def _invocation(
-    request_id: str, ago: int, *body: str, duration: float = 12.4
-) -> list[tuple[int, str]]:
-    """START / body / END / REPORT lines of one invocation, as Lambda writes them."""
+    request_id: str, ago: float, *body: str, duration: float = 12.4
+) -> list[tuple[float, str]]:
+    """START / body / END / REPORT lines of one invocation, as Lambda writes them
+    (`ago` seconds before now, each line a few milliseconds after the previous one)."""
     lines = [(ago, f"START RequestId: {request_id} Version: $LATEST")]
-    lines += [(ago - 1, text) for text in body]
+    lines += [(ago - 0.003 * (i + 1), text) for i, text in enumerate(body)]
+    end = ago - 0.003 * (len(body) + 1) - duration / 1000
     lines += [
-        (ago - 1, f"END RequestId: {request_id}"),
+        (end, f"END RequestId: {request_id}"),
         (
-            ago - 1,
+            end - 0.001,
             f"REPORT RequestId: {request_id}\tDuration: {duration} ms\tBilled Duration: "
             f"{int(duration) + 1} ms\tMemory Size: 256 MB\tMax Memory Used: 71 MB",
         ),
@@ -301,8 +311,20 @@ def _trust_wrong(acct: _Account) -> Scenario:
     acct.client("iam").update_assume_role_policy(
         RoleName=f"{name}-role", PolicyDocument=json.dumps(ec2_trust)
     )
+    role_name = f"{name}-role"
+    trail = [
+        record(
+            "UpdateAssumeRolePolicy",
+            "iam.amazonaws.com",
+            ago=timedelta(minutes=40),
+            account=acct.account,
+            actor=_person(acct.account, "alice"),
+            params={"roleName": role_name, "policyDocument": json.dumps(ec2_trust)},
+        )
+    ]
     return Scenario(
         key="trust-wrong",
+        cloudtrail=trail,
         title="Execution role does not trust lambda.amazonaws.com",
         account=acct.account,
         function_name=name,
@@ -382,8 +404,32 @@ def _vpc_boundary(acct: _Account) -> Scenario:
     role = _role(acct, f"{name}-role", managed=[VPC_EXECUTION], boundary=boundary)
     _, subnets, groups = _vpc(acct)
     _function(acct, name, role, VpcConfig={"SubnetIds": subnets, "SecurityGroupIds": groups})
+    trail = [
+        record(
+            "PutRolePermissionsBoundary",
+            "iam.amazonaws.com",
+            ago=timedelta(hours=3),
+            account=acct.account,
+            actor=_person(acct.account, "carol"),
+            params={"roleName": f"{name}-role", "permissionsBoundary": boundary},
+        ),
+        record(
+            "CreateNetworkInterface",
+            "ec2.amazonaws.com",
+            ago=timedelta(hours=2, minutes=55),
+            account=acct.account,
+            actor=f"arn:aws:sts::{acct.account}:assumed-role/{name}-role/awslambda_512_20261128",
+            role_arn=role,
+            params={"subnetId": subnets[0], "groupSet": {"items": [{"groupId": groups[0]}]}},
+            error=(
+                "Client.UnauthorizedOperation",
+                "You are not authorized to perform this operation.",
+            ),
+        ),
+    ]
     return Scenario(
         key="vpc-boundary",
+        cloudtrail=trail,
         title="VPC function: the permissions boundary, not the role policy, blocks ENIs",
         account=acct.account,
         function_name=name,
@@ -424,8 +470,19 @@ def _sqs_no_receive(acct: _Account) -> Scenario:
         EventSourceArn=queue_arn, FunctionName=name, BatchSize=10
     )
     del queue_url
+    trail = [
+        record(
+            "PutRolePolicy",
+            "iam.amazonaws.com",
+            ago=timedelta(minutes=50),
+            account=acct.account,
+            actor=_person(acct.account, "bob"),
+            params={"roleName": f"{name}-role", "policyName": "orders-worker-sqs"},
+        )
+    ]
     return Scenario(
         key="sqs-no-receive",
+        cloudtrail=trail,
         title="SQS event source mapping whose role lacks sqs:ReceiveMessage",
         account=acct.account,
         function_name=name,
@@ -568,8 +625,20 @@ def _events_no_permission(acct: _Account) -> Scenario:
         Name="nightly-report-schedule", ScheduleExpression="cron(0 2 * * ? *)", State="ENABLED"
     )["RuleArn"]
     events.put_targets(Rule="nightly-report-schedule", Targets=[{"Id": "report", "Arn": arn}])
+    trail = [
+        record(
+            "RemovePermission20150331v2",
+            "lambda.amazonaws.com",
+            ago=timedelta(hours=2),
+            account=acct.account,
+            actor=_person(acct.account, "bob"),
+            params={"functionName": name, "statementId": "nightly-report-schedule"},
+            resources=[("AWS::Lambda::Function", arn)],
+        )
+    ]
     return Scenario(
         key="events-no-permission",
+        cloudtrail=trail,
         title="EventBridge rule targets the function without an invoke permission",
         account=acct.account,
         function_name=name,
@@ -647,7 +716,7 @@ def _kms_env(acct: _Account) -> Scenario:
         {"Sid": "DecryptEnv", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn}
     )
     role = _role(acct, f"{name}-role", inline={"payroll-export": policy})
-    _function(
+    arn = _function(
         acct,
         name,
         role,
@@ -681,8 +750,40 @@ def _kms_env(acct: _Account) -> Scenario:
             "variables because KMS access was denied.",
         ),
     )
+    session = f"arn:aws:sts::{acct.account}:assumed-role/{name}-role/{name}"
+    denied = (
+        "AccessDenied",
+        f"User: {session} is not authorized to perform: kms:Decrypt on resource: {key_arn} "
+        "because no resource-based policy allows the kms:Decrypt action",
+    )
+    trail = [
+        record(
+            "PutKeyPolicy",
+            "kms.amazonaws.com",
+            ago=timedelta(minutes=45),
+            account=acct.account,
+            actor=_person(acct.account, "alice"),
+            params={"keyId": key_arn, "policyName": "default"},
+            resources=[("AWS::KMS::Key", key_arn)],
+        ),
+        *(
+            record(
+                "Decrypt",
+                "kms.amazonaws.com",
+                ago=timedelta(seconds=ago),
+                account=acct.account,
+                actor=session,
+                role_arn=role,
+                params={"encryptionContext": {"aws:lambda:FunctionArn": arn}},
+                resources=[("AWS::KMS::Key", key_arn)],
+                error=denied,
+            )
+            for ago in (1800, 240)
+        ),
+    ]
     return Scenario(
         key="kms-env",
+        cloudtrail=trail,
         title="Customer KMS key for environment variables does not allow the role",
         account=acct.account,
         function_name=name,
@@ -874,6 +975,33 @@ def _xacct_healthy(acct: _Account) -> Scenario:
 
 Seeder = Callable[[_Account], Scenario]
 
+
+def _fix_trust(acct: _Account, scenario: Scenario) -> None:
+    acct.client("iam").update_assume_role_policy(
+        RoleName=scenario.role_arn.rsplit("/", 1)[-1], PolicyDocument=json.dumps(LAMBDA_TRUST)
+    )
+
+
+def _fix_vpc(acct: _Account, scenario: Scenario) -> None:
+    acct.client("iam").attach_role_policy(
+        RoleName=scenario.role_arn.rsplit("/", 1)[-1], PolicyArn=VPC_EXECUTION
+    )
+
+
+def _fix_xray(acct: _Account, scenario: Scenario) -> None:
+    acct.client("iam").attach_role_policy(
+        RoleName=scenario.role_arn.rsplit("/", 1)[-1],
+        PolicyArn="arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+    )
+
+
+#: how to repair a scenario (the demo fixes one, then clicks Rerun)
+REMEDIES: dict[str, Callable[[_Account, Scenario], None]] = {
+    "trust-wrong": _fix_trust,
+    "vpc-no-eni": _fix_vpc,
+    "xray-no-permission": _fix_xray,
+}
+
 #: seeders of the primary (own) account, in presentation order
 PRIMARY_SEEDERS: dict[str, Seeder] = {
     "healthy": _healthy,
@@ -960,6 +1088,19 @@ async def seed(
     return await asyncio.to_thread(
         seed_sync, endpoint_url, accounts=accounts, only=only, region=region
     )
+
+
+def remedy_sync(endpoint_url: str, scenario: Scenario) -> None:
+    """Repair a seeded scenario (a boto3 write), as its owner would after reading the fix."""
+    fix = REMEDIES.get(scenario.key)
+    if fix is None:
+        raise ValueError(f"no remedy for scenario {scenario.key}")
+    session = _account_session(endpoint_url, scenario.account, scenario.region)
+    fix(_Account(scenario.account, session, endpoint_url, scenario.region), scenario)
+
+
+async def remedy(endpoint_url: str, scenario: Scenario) -> None:
+    await asyncio.to_thread(remedy_sync, endpoint_url, scenario)
 
 
 def config_toml(scenarios: Sequence[Scenario]) -> str:
