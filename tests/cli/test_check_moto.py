@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 import pytest
 
-from bot.demo.moto import MotoEndpoint, moto_server
+from bot.demo.moto import DEFAULT_ACCOUNT, MotoEndpoint, moto_server
 
 ROOT = Path(__file__).resolve().parents[2]
 TRUST = {
@@ -74,6 +74,43 @@ def _seed(endpoint: MotoEndpoint) -> dict[str, str]:
         "Code": {"ZipFile": _zip()},
     }
     lam.create_function(FunctionName="healthy-fn", Role=roles["healthy-role"], **common)
+    # an S3 bucket invokes thumbs-fn, but the permission names another bucket
+    roles["thumbs-role"] = iam.create_role(
+        RoleName="thumbs-role", AssumeRolePolicyDocument=json.dumps(TRUST)
+    )["Role"]["Arn"]
+    iam.attach_role_policy(RoleName="thumbs-role", PolicyArn=BASIC)
+    thumbs = lam.create_function(FunctionName="thumbs-fn", Role=roles["thumbs-role"], **common)
+    s3 = s.client("s3", endpoint_url=endpoint.endpoint_url)
+    s3.create_bucket(Bucket="uploads-new")
+    lam.add_permission(
+        FunctionName="thumbs-fn",
+        StatementId="s3-old",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::uploads-old",
+        SourceAccount=DEFAULT_ACCOUNT,
+    )
+    s3.put_bucket_notification_configuration(
+        Bucket="uploads-new",
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"LambdaFunctionArn": thumbs["FunctionArn"], "Events": ["s3:ObjectCreated:*"]}
+            ]
+        },
+    )
+    # an SQS mapping whose role cannot receive
+    roles["worker-role"] = iam.create_role(
+        RoleName="worker-role", AssumeRolePolicyDocument=json.dumps(TRUST)
+    )["Role"]["Arn"]
+    iam.attach_role_policy(RoleName="worker-role", PolicyArn=BASIC)
+    lam.create_function(FunctionName="worker-fn", Role=roles["worker-role"], **common)
+    sqs = s.client("sqs", endpoint_url=endpoint.endpoint_url)
+    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    roles["jobs-queue"] = queue
+    lam.create_event_source_mapping(EventSourceArn=queue, FunctionName="worker-fn")
     lam.create_function(
         FunctionName="vpc-fn",
         Role=roles["vpc-role"],
@@ -170,3 +207,31 @@ def test_unreachable_aws_exits_3() -> None:
     assert done.returncode == 3, done.stderr
     assert done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_s3_permission_for_another_bucket(world: tuple[MotoEndpoint, dict[str, str]]) -> None:
+    endpoint, _ = world
+    done = _check(endpoint.client_env(), "thumbs-fn", "--json")
+    assert done.returncode == 1, done.stderr
+    fails = [f for f in json.loads(done.stdout)["findings"] if f["status"] == "fail"]
+    assert len(fails) == 1
+    f = fails[0]
+    assert f["check"] == "invoke-permission"
+    assert f["principal"] == "s3.amazonaws.com"
+    assert f["actions"] == ["lambda:InvokeFunction"]
+    assert f["source"] == "arn:aws:s3:::uploads-new"
+    assert "arn:aws:s3:::uploads-old" in f["detail"]
+    assert "--source-arn arn:aws:s3:::uploads-new" in f["fix"]["commands"][0]
+
+
+def test_sqs_mapping_without_receive(world: tuple[MotoEndpoint, dict[str, str]]) -> None:
+    endpoint, roles = world
+    done = _check(endpoint.client_env(), "worker-fn", "--json")
+    assert done.returncode == 1, done.stderr
+    fails = [f for f in json.loads(done.stdout)["findings"] if f["status"] == "fail"]
+    assert [f["check"] for f in fails] == ["event-source"]
+    assert fails[0]["principal"] == roles["worker-role"]
+    assert fails[0]["source"] == roles["jobs-queue"]
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} <= set(
+        fails[0]["actions"]
+    )
