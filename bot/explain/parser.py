@@ -511,6 +511,9 @@ _LAMBDA_SERVICES = {
 
 
 def _match_lambda_config(s: str) -> ParsedError | None:
+    caller = _match_invoke_caller(s)
+    if caller is not None:
+        return caller
     m = re.search(
         r"execution\s+role\s+does\s+not\s+have\s+(?:the\s+)?permissions?\s+to\s+call\s+"
         r"(?P<op>\w+)\s+on\s+(?P<svc>[\w -]+?)(?=[\s.(,;:]|$)",
@@ -587,6 +590,53 @@ def _match_lambda_config(s: str) -> ParsedError | None:
             service="ecr",
         )
     return None
+
+
+def _match_invoke_caller(s: str) -> ParsedError | None:
+    """A service that may not invoke the function (its resource policy lacks a statement)."""
+    m = re.search(
+        r"(?:Neither\s+the\s+global\s+service\s+principal\s+)?(?P<svc>[\w.-]+\.amazonaws\.com)"
+        r"(?:,\s*nor\s+the\s+regional\s+one,?)?\s+is\s+(?:not\s+)?authori[sz]ed\s+to\s+assume"
+        r"\s+the\s+provided\s+role",
+        s,
+        re.I,
+    )
+    if m:
+        return ParsedError(
+            kind="lambda-config",
+            principal=m.group("svc"),
+            action="sts:AssumeRole",
+            policy_type="trust",
+            service="sts",
+        )
+    service_principal: str | None = None
+    if re.search(r"Invalid\s+permissions\s+on\s+Lambda\s+function", s, re.I):
+        service_principal = "apigateway.amazonaws.com"
+    elif re.search(
+        r"PutBucketNotificationConfiguration.{0,120}Unable\s+to\s+validate\s+the\s+following\s+"
+        r"destination\s+configurations|Unable\s+to\s+validate\s+the\s+following\s+destination"
+        r"\s+configurations.{0,200}lambda",
+        s,
+        re.I,
+    ):
+        service_principal = "s3.amazonaws.com"
+    elif re.search(
+        r"Could\s+not\s+execute\s+the\s+lambda\s+function.{0,40}CloudWatch\s+Logs\s+permission",
+        s,
+        re.I,
+    ):
+        service_principal = "logs.amazonaws.com"
+    if service_principal is None:
+        return None
+    fn = re.search(r"arn:aws[\w-]*:lambda:[^\s\"',;)]+:function:[^\s\"',;)]+", s)
+    return ParsedError(
+        kind="lambda-config",
+        principal=service_principal,
+        action="lambda:InvokeFunction",
+        resource=_normalise_value(fn.group(0)) if fn else None,
+        policy_type="resource",
+        service="lambda",
+    )
 
 
 # --------------------------------------------------------------------------- codes + operations
@@ -829,6 +879,15 @@ def _match_operation(s: str) -> ParsedError | None:
     operation = _operation(s)
     service = _sdk_service(s)
     resource: str | None = None
+    api = re.search(r"\bAPI:\s*(?P<svc>[a-z0-9-]+):(?P<op>[A-Za-z0-9]+)\b", s)
+    if api:
+        return ParsedError(
+            kind="operation",
+            action=normalise_action(f"{api.group('svc')}:{api.group('op')}"),
+            service=api.group("svc"),
+            operation=api.group("op"),
+            error_code=code,
+        )
     if sqs:
         service = "sqs"
         resource = _sqs_arn(sqs.group("url"))
