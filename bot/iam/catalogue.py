@@ -92,6 +92,15 @@ def canonical_action(action: str) -> str | None:
 
 def expand_action(pattern: str) -> list[str]:
     """Every known action a pattern (`s3:Get*`, `*`, `lambda:invoke?unction`) matches."""
+    return list(_expand(pattern))
+
+
+@lru_cache(maxsize=1024)
+def _expand(pattern: str) -> tuple[str, ...]:
+    return tuple(_expand_uncached(pattern))
+
+
+def _expand_uncached(pattern: str) -> list[str]:
     if pattern == "*":
         return sorted(f"{s}:{a}" for s in services() for a in _actions(s).values())
     service_part, sep, name = pattern.partition(":")
