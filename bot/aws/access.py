@@ -189,6 +189,8 @@ class _Shared:
     identity: CallerIdentity | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     identity_lock: asyncio.Lock | None = None
+    #: cached reads under way, shared by concurrent callers
+    inflight: dict[Hashable, asyncio.Future[Any]] = field(default_factory=dict)
 
 
 class AwsAccess:
@@ -263,7 +265,17 @@ class AwsAccess:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit  # type: ignore[no-any-return]
-        value = await factory()
+        inflight = self._shared.inflight
+        running = inflight.get(key)
+        if running is not None:  # the same read is under way: share it
+            return await asyncio.shield(running)
+        task = asyncio.ensure_future(factory())
+        inflight[key] = task
+        try:
+            value = await asyncio.shield(task)
+        finally:
+            if inflight.get(key) is task:
+                del inflight[key]
         if keep(value):
             self.cache.put(key, value, self.cache_ttl if ttl is None else ttl)
         return value

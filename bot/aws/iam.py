@@ -116,7 +116,11 @@ async def read_managed_policy(reader: Reader, policy_arn: str) -> NamedPolicy:
         version = ((reply or {}).get("Policy") or {}).get("DefaultVersionId")
         return version, child.gaps
 
-    version_id = await reader.cached(("iam-policy-default", policy_arn), default_version)
+    version_id = None
+    if not aws_managed:
+        version_id = (await attached_policy_versions(reader, account)).get(policy_arn)
+    if version_id is None:
+        version_id = await reader.cached(("iam-policy-default", policy_arn), default_version)
     if version_id is None:
         return NamedPolicy(name=name, arn=policy_arn, kind=kind)
 
@@ -137,6 +141,41 @@ async def read_managed_policy(reader: Reader, policy_arn: str) -> NamedPolicy:
         ("iam-policy-version", policy_arn, version_id), document, ttl=IMMUTABLE_TTL, immutable=True
     )
     return NamedPolicy(name=name, arn=policy_arn, kind=kind, version_id=version_id, document=doc)
+
+
+async def attached_policy_versions(reader: Reader, account: str) -> dict[str, str]:
+    """Default version ids of every attached customer managed policy of the account.
+
+    One ListPolicies(Scope=Local, OnlyAttached=True) per account and TTL replaces a
+    GetPolicy per policy; a policy missing from it (attached since) falls back to GetPolicy.
+    """
+
+    async def load() -> dict[str, str] | None:
+        # a failed listing is not a gap of the diagnosis: GetPolicy answers per policy
+        items = await reader.child().pages(
+            "iam",
+            "ListPolicies",
+            "Policies",
+            account=account,
+            Scope="Local",
+            OnlyAttached=True,
+            PaginationConfig={"PageSize": 1000},
+        )
+        if items is None:
+            return None
+        return {
+            str(p["Arn"]): str(p["DefaultVersionId"])
+            for p in items
+            if p.get("Arn") and p.get("DefaultVersionId")
+        }
+
+    versions = await reader.access.cached(
+        ("iam-attached-policies", account),
+        load,
+        fresh=reader.fresh,
+        keep=lambda value: value is not None,
+    )
+    return versions or {}
 
 
 def decode_document(value: Any) -> PolicyDocument | None:

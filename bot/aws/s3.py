@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.arns import FunctionRef
 from bot.aws.reader import NOT_FOUND, Reader
-from bot.snapshot import PolicyDocument, Trigger
+from bot.snapshot import Gap, PolicyDocument, Trigger
 
 MAX_SCANNED_BUCKETS = 1000
 _NO_BUCKET = ("NoSuchBucket",)
@@ -86,15 +86,24 @@ async def _bucket_trigger(
     read_account = reader.account
     if account and account != reader.account:
         read_account = await reader.account_for(f"arn:{reader.partition}:s3::{account}:x")
-    reply = await reader.call(
-        "s3",
-        "GetBucketNotificationConfiguration",
-        resource=f"arn:{reader.partition}:s3:::{bucket}",
-        missing=missing,
-        account=read_account,
-        Bucket=bucket,
-    )
-    if reply is None or reply is NOT_FOUND:
+
+    async def load() -> tuple[dict[str, Any] | None, list[Gap]]:
+        child = reader.child()
+        reply = await child.call(
+            "s3",
+            "GetBucketNotificationConfiguration",
+            resource=f"arn:{reader.partition}:s3:::{bucket}",
+            missing=missing,
+            account=read_account,
+            Bucket=bucket,
+        )
+        if reply is None or reply is NOT_FOUND:
+            return None, child.gaps
+        configs = [dict(c) for c in reply.get("LambdaFunctionConfigurations") or []]
+        return {"LambdaFunctionConfigurations": configs}, child.gaps
+
+    reply = await reader.cached(("s3-notifications", read_account, bucket), load)
+    if reply is None:
         return []
     targets = {ref.unqualified_arn, ref.arn}
     triggers = []

@@ -124,11 +124,14 @@ async def test_warm_cache_cuts_calls_and_fresh_bypasses(moto: None) -> None:
     assert sum(warm.values()) < sum(cold.values())
     assert "iam:GetRole" not in warm
     assert "iam:GetPolicyVersion" not in warm
+    assert "iam:ListPolicies" not in warm
     assert warm["lambda:GetFunction"] == 1
     assert warm["lambda:GetPolicy"] == 1
     assert "sts:GetCallerIdentity" not in warm
     assert fresh["iam:GetRole"] == 1
-    assert fresh["iam:GetPolicy"] == 2
+    # default versions of the account's attached customer policies, in one listing
+    assert fresh["iam:ListPolicies"] == 1
+    assert "iam:GetPolicy" not in fresh
     # policy versions are immutable: kept even on a fresh read
     assert "iam:GetPolicyVersion" not in fresh
 

@@ -103,3 +103,46 @@ async def test_missing_role_is_a_gap(moto: None) -> None:
     gap = snap.gap_for("iam:GetRole")
     assert gap is not None
     assert "NoSuchEntity" in gap.error
+
+
+async def test_managed_policy_defaults_listed_once(moto: None) -> None:
+    """Two policies read concurrently share one ListPolicies call."""
+    seeded = seed_function()
+    access = make_access()
+    snap = await collect(access, "orders")
+    assert access.recorder.calls["iam:ListPolicies"] == 1
+    assert "iam:GetPolicy" not in access.recorder.calls
+    assert snap.role is not None
+    assert {p.arn for p in snap.role.attached_policies} == set(seeded.policy_arns)
+
+
+async def test_policy_missing_from_listing_falls_back_to_get_policy(moto: None) -> None:
+    """A policy attached after the account listing was cached is read with GetPolicy."""
+    seeded = seed_function()
+    access = make_access()
+    access.cache.put(("iam-attached-policies", ACCOUNT), {}, 60)  # listed before attaching
+    snap = await collect(access, "orders")
+    assert access.recorder.calls["iam:GetPolicy"] == 2
+    assert "iam:ListPolicies" not in access.recorder.calls
+    assert snap.role is not None
+    assert {p.arn for p in snap.role.attached_policies} == set(seeded.policy_arns)
+    assert all(p.document is not None for p in snap.role.attached_policies)
+    assert snap.gaps == []
+
+
+async def test_aws_managed_policy_uses_get_policy(
+    moto: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_function()
+    from bot.aws.iam import read_managed_policy
+    from bot.aws.reader import Reader
+
+    reader = Reader(make_access(), account=ACCOUNT, region=REGION)
+    policy = await read_managed_policy(
+        reader, "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    )
+    # moto loads AWS managed policies only on request: here it is unknown, which is a gap
+    assert policy.kind == "aws-managed"
+    assert policy.document is None
+    assert reader.gaps
+    assert reader.gaps[0].operation == "iam:GetPolicy"
