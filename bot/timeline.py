@@ -164,9 +164,8 @@ def is_role_session(
 ) -> bool:
     """The event was made by a session of `role_arn` named like one of `session_names`
     (a trailing `*` is a prefix match; none given: any session)."""
-    identity = event.raw.get("userIdentity") or {}
-    context = identity.get("sessionContext") if isinstance(identity, dict) else None
-    issuer = ((context or {}).get("sessionIssuer") or {}).get("arn")
+    identity = _dict(event.raw.get("userIdentity"))
+    issuer = _dict(_dict(identity.get("sessionContext")).get("sessionIssuer")).get("arn")
     actor = event.actor or ""
     role_name = role_arn.rsplit("/", 1)[-1]
     if issuer:
@@ -186,6 +185,18 @@ def is_function_session(event: CloudTrailEvent, snapshot: Snapshot) -> bool:
     return is_role_session(
         event, snapshot.function.role_arn, (snapshot.function.name, "awslambda_*")
     )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else empty (CloudTrail fields vary by service)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    """`value` as a list (None: empty; a single value: one item)."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _params(event: CloudTrailEvent) -> dict[str, Any]:
@@ -322,7 +333,7 @@ class _Scope:
 
     def touches_policy(self, event: CloudTrailEvent) -> bool:
         params = _params(event)
-        if params.get("policyarn") in self.policy_arns:
+        if _str(params.get("policyarn")) in self.policy_arns:
             return True
         return any(r in self.policy_arns for r in event.resources)
 
@@ -440,9 +451,9 @@ def _config_changes(event: CloudTrailEvent, history: list[CloudTrailEvent]) -> l
         else:
             parts.append(f"set execution role to {params['role']}")
     if "vpcconfig" in params:
-        vpc = params.get("vpcconfig") or {}
-        subnets = vpc.get("subnetIds") or vpc.get("subnetids") or []
-        groups = vpc.get("securityGroupIds") or vpc.get("securitygroupids") or []
+        vpc = _dict(params.get("vpcconfig"))
+        subnets = _list(vpc.get("subnetIds") or vpc.get("subnetids"))
+        groups = _list(vpc.get("securityGroupIds") or vpc.get("securitygroupids"))
         if subnets:
             parts.append(
                 f"changed VPC config to subnets {', '.join(map(str, subnets))}"
@@ -456,7 +467,7 @@ def _config_changes(event: CloudTrailEvent, history: list[CloudTrailEvent]) -> l
             f"changed environment KMS key to {key}" if key else "removed the environment KMS key"
         )
     if "layers" in params:
-        layers = params.get("layers") or []
+        layers = _list(params.get("layers"))
         parts.append(
             f"changed layers to {', '.join(map(str, layers))}" if layers else "removed all layers"
         )
@@ -465,7 +476,7 @@ def _config_changes(event: CloudTrailEvent, history: list[CloudTrailEvent]) -> l
     if "filesystemconfigs" in params:
         parts.append("changed file systems")
     if "deadletterconfig" in params:
-        target = (params.get("deadletterconfig") or {}).get("targetArn")
+        target = _dict(params.get("deadletterconfig")).get("targetArn")
         parts.append(
             f"changed dead-letter target to {target}" if target else "removed dead-letter target"
         )
@@ -520,9 +531,9 @@ def _lambda_summary(name: str, event: CloudTrailEvent, history: list[CloudTrailE
     if name.endswith("FunctionEventInvokeConfig"):
         return "changed asynchronous invocation configuration (destinations)"
     if name == "TagResource":
-        return "tagged function: " + ", ".join(sorted((p.get("tags") or {}).keys()))
+        return "tagged function: " + ", ".join(sorted(map(str, _dict(p.get("tags")))))
     if name == "UntagResource":
-        return "untagged function: " + ", ".join(map(str, p.get("tagkeys") or []))
+        return "untagged function: " + ", ".join(map(str, _list(p.get("tagkeys"))))
     return name
 
 
@@ -769,12 +780,12 @@ def _score(event: CloudTrailEvent, finding: Finding, kinds: set[str], snapshot: 
                 score = max(score, 3 if "boundary" in finding.denied_by else 2)
             elif name in ("PutRolePolicy", "AttachRolePolicy"):
                 policy = p.get("policyarn") or f"{p.get('rolename')}/{p.get('policyname')}"
-                if policy in evidence or p.get("policyname") in evidence:
+                if _str(policy) in evidence or _str(p.get("policyname")) in evidence:
                     score = max(score, 3)
                 elif name == "PutRolePolicy":
                     score = max(score, 1)
             elif name in ("CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicy"):
-                score = max(score, 3 if p.get("policyarn") in evidence else 2)
+                score = max(score, 3 if _str(p.get("policyarn")) in evidence else 2)
             elif name in ("CreateRole", "DeleteRole"):
                 score = max(score, 1)
         if service == "lambda" and name == "UpdateFunctionConfiguration" and p.get("role"):
