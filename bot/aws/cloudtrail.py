@@ -459,14 +459,20 @@ def parse_lookup_event(item: Mapping[str, Any]) -> CloudTrailEvent | None:
         name=str(raw.get("eventName") or item.get("EventName") or ""),
         source=str(raw.get("eventSource") or item.get("EventSource") or ""),
         actor=str(actor) if actor else None,
-        source_ip=raw.get("sourceIPAddress"),
-        user_agent=raw.get("userAgent"),
-        error_code=raw.get("errorCode"),
-        error_message=raw.get("errorMessage"),
+        source_ip=_opt_str(raw.get("sourceIPAddress")),
+        user_agent=_opt_str(raw.get("userAgent")),
+        error_code=_opt_str(raw.get("errorCode")),
+        error_message=_opt_str(raw.get("errorMessage")),
         resources=list(dict.fromkeys(resources)),
         request_parameters=params if isinstance(params, dict) else None,
         raw=raw,
     )
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _parse_time(value: Any) -> datetime | None:

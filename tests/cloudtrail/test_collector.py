@@ -458,3 +458,36 @@ async def test_sweep_refused_is_not_a_gap(
     await collect_cloudtrail(snapshot, factory, sleep=no_sleep)
     assert snapshot.gaps == []
     assert "RemovePermission20150331v2" in {e.name for e in snapshot.cloudtrail or []}
+
+
+def test_parse_odd_entries() -> None:
+    # not JSON: the lookup's own fields are used
+    event = parse_lookup_event(
+        {
+            "EventId": "e-1",
+            "EventName": "DeleteRole",
+            "EventSource": "iam.amazonaws.com",
+            "EventTime": NOW,
+            "ReadOnly": "false",
+            "CloudTrailEvent": "{not json",
+            "Resources": [{"ResourceType": "AWS::IAM::Role", "ResourceName": ROLE}],
+        }
+    )
+    assert event is not None
+    assert (event.name, event.source, event.resources) == (
+        "DeleteRole",
+        "iam.amazonaws.com",
+        [ROLE],
+    )
+    assert event.raw == {"readOnly": False}
+    # odd field types are kept as text, never a crash
+    odd = r.record("DeleteRole", "iam.amazonaws.com", time=NOW, identity=r.iam_user("carol"))
+    odd["userIdentity"] = "carol"
+    odd["sourceIPAddress"] = {"ip": "203.0.113.9"}
+    event = parse_lookup_event({"EventId": "e-3", "CloudTrailEvent": json.dumps(odd)})
+    assert event is not None
+    assert event.actor is None
+    assert event.source_ip == '{"ip": "203.0.113.9"}'
+    # no id or no time: skipped
+    assert parse_lookup_event({"EventName": "X"}) is None
+    assert parse_lookup_event({"EventId": "e-2", "EventName": "X"}) is None
