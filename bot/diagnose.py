@@ -23,11 +23,16 @@ async def diagnose(
     *,
     since: timedelta = DEFAULT_SINCE,
     scan_triggers: bool = False,
+    fresh: bool = False,
 ) -> tuple[Snapshot, Report]:
     """Read everything about `function_ref` and diagnose it.
+
+    `fresh` bypasses the access layer's read cache (a Rerun after a fix must see it).
 
     Raises `BadFunctionRef`, `FunctionNotFound`, `AccountNotAllowed` (bad input) or
     `AwsUnavailable` (AWS unreachable, no credentials); every other failed read is a gap.
     """
-    snapshot = await collect(access, function_ref, since=since, scan_triggers=scan_triggers)
+    snapshot = await collect(
+        access, function_ref, since=since, scan_triggers=scan_triggers, fresh=fresh
+    )
     return snapshot, build_report(snapshot)
