@@ -85,6 +85,7 @@ class Scenario(BaseModel):
     region: str = REGION
     function_name: str
     healthy: bool
+    #: for a broken scenario its root causes; for a healthy one, passes that must be there
     expected: list[Expected] = Field(default_factory=list)
     #: the trigger is only discoverable with `--scan-triggers` (e.g. an S3 bucket the
     #: resource policy does not name)
@@ -253,6 +254,9 @@ def _healthy(acct: _Account) -> Scenario:
     name = "orders-api"
     role = _role(acct, f"{name}-role", managed=[BASIC_EXECUTION])
     _function(acct, name, role, Environment={"Variables": {"TABLE_NAME": "orders"}})
+    lam = acct.client("lambda")
+    version = lam.publish_version(FunctionName=name)["Version"]
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
     _logs(
         acct,
         name,
@@ -266,6 +270,159 @@ def _healthy(acct: _Account) -> Scenario:
         function_name=name,
         healthy=True,
         doc="https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html",
+    )
+
+
+def _healthy_full(acct: _Account) -> Scenario:
+    """Every feature configured correctly: no check may fail (a false-positive hunter)."""
+    name = "checkout-api"
+    region, account = acct.region, acct.account
+    queue_arn = f"arn:aws:sqs:{region}:{account}:checkout-orders"
+    dlq_arn = f"arn:aws:sqs:{region}:{account}:checkout-dlq"
+    for queue in ("checkout-orders", "checkout-dlq"):
+        acct.client("sqs").create_queue(QueueName=queue)
+    key_arn = acct.client("kms").create_key(
+        Description="checkout secrets",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Id": "key-default-1",
+                "Statement": [
+                    {
+                        "Sid": "Enable IAM User Permissions",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    }
+                ],
+            }
+        ),
+    )["KeyMetadata"]["Arn"]
+    extra = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "DecryptEnv", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn},
+            {
+                "Sid": "FailedEvents",
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": dlq_arn,
+            },
+        ],
+    }
+    role = _role(
+        acct,
+        f"{name}-role",
+        managed=[
+            VPC_EXECUTION,
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
+            "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+        ],
+        inline={"checkout-api": extra},
+    )
+    _, subnets, groups = _vpc(acct, "10.30.0.0/16")
+    arn = _function(
+        acct,
+        name,
+        role,
+        VpcConfig={"SubnetIds": subnets, "SecurityGroupIds": groups},
+        TracingConfig={"Mode": "Active"},
+        KMSKeyArn=key_arn,
+        Environment={"Variables": {"PAYMENT_API_KEY": "pk_live_51HcheckoutEXAMPLE"}},
+    )
+    lam = acct.client("lambda")
+    lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=name, BatchSize=10)
+    lam.put_function_event_invoke_config(
+        FunctionName=name, DestinationConfig={"OnFailure": {"Destination": dlq_arn}}
+    )
+    # S3 bucket named in the resource policy, with matching SourceArn and SourceAccount
+    acct.client("s3").create_bucket(Bucket="acme-checkout-receipts")
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="s3-receipts",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::acme-checkout-receipts",
+        SourceAccount=account,
+    )
+    acct.client("s3").put_bucket_notification_configuration(
+        Bucket="acme-checkout-receipts",
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"Id": "receipts", "LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}
+            ]
+        },
+    )
+    # EventBridge rule with its permission
+    events = acct.client("events")
+    rule_arn = events.put_rule(Name="checkout-hourly", ScheduleExpression="rate(1 hour)")["RuleArn"]
+    events.put_targets(Rule="checkout-hourly", Targets=[{"Id": "checkout", "Arn": arn}])
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="events-checkout-hourly",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn=rule_arn,
+    )
+    # public function URL with both permissions AWS requires since October 2025
+    lam.create_function_url_config(FunctionName=name, AuthType="NONE")
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="FunctionURLAllowPublicAccess",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        FunctionUrlAuthType="NONE",
+    )
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="FunctionURLInvokeAllowPublicAccess",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+        InvokedViaFunctionUrl=True,
+    )
+    _logs(acct, name, _invocation("a7b8c9d0-1e2f-4a3b-8c4d-5e6f7a8b9c0d", 60))
+    passing = [
+        Expected(check=CHECK_VPC, status=Status.PASS, principal=role, actions=_ENI_ACTIONS),
+        Expected(
+            check=CHECK_MAPPING, status=Status.PASS, principal=role, actions=["sqs:ReceiveMessage"]
+        ),
+        Expected(
+            check=CHECK_INVOKE,
+            status=Status.PASS,
+            principal="s3.amazonaws.com",
+            actions=["lambda:InvokeFunction"],
+            source="arn:aws:s3:::acme-checkout-receipts",
+        ),
+        Expected(
+            check=CHECK_INVOKE,
+            status=Status.PASS,
+            principal="events.amazonaws.com",
+            actions=["lambda:InvokeFunction"],
+            source=rule_arn,
+        ),
+        Expected(
+            check=CHECK_URL, status=Status.PASS, principal="*", actions=["lambda:InvokeFunctionUrl"]
+        ),
+        Expected(check=CHECK_KMS_ENV, status=Status.PASS, principal=role, actions=["kms:Decrypt"]),
+        Expected(
+            check=CHECK_DESTINATIONS,
+            status=Status.PASS,
+            principal=role,
+            actions=["sqs:SendMessage"],
+        ),
+        Expected(
+            check=CHECK_XRAY, status=Status.PASS, principal=role, actions=["xray:PutTraceSegments"]
+        ),
+    ]
+    return Scenario(
+        key="healthy-full",
+        expected=passing,
+        title="Healthy function using VPC, SQS, S3, EventBridge, URL, KMS, DLQ and X-Ray",
+        account=account,
+        function_name=name,
+        healthy=True,
+        doc="https://docs.aws.amazon.com/lambda/latest/dg/permissions-executionrole-update.html",
     )
 
 
@@ -340,13 +497,16 @@ def _trust_wrong(acct: _Account) -> Scenario:
     )
 
 
-def _vpc(acct: _Account) -> tuple[str, list[str], list[str]]:
+def _vpc(acct: _Account, cidr: str = "10.20.0.0/16") -> tuple[str, list[str], list[str]]:
     """A VPC with two private subnets and a security group."""
     ec2 = acct.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    prefix = cidr.rsplit(".", 2)[0]
     subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
-        for cidr, az in (("10.20.1.0/24", f"{acct.region}a"), ("10.20.2.0/24", f"{acct.region}b"))
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"{prefix}.{n}.0/24", AvailabilityZone=az)["Subnet"][
+            "SubnetId"
+        ]
+        for n, az in ((1, f"{acct.region}a"), (2, f"{acct.region}b"))
     ]
     group = ec2.create_security_group(
         GroupName=f"lambda-{vpc[-6:]}", Description="Lambda functions", VpcId=vpc
@@ -1005,6 +1165,7 @@ REMEDIES: dict[str, Callable[[_Account, Scenario], None]] = {
 #: seeders of the primary (own) account, in presentation order
 PRIMARY_SEEDERS: dict[str, Seeder] = {
     "healthy": _healthy,
+    "healthy-full": _healthy_full,
     "sns-ok": _sns_ok,
     "trust-wrong": _trust_wrong,
     "vpc-no-eni": _vpc_no_eni,

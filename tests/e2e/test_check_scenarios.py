@@ -65,9 +65,39 @@ def test_scenario_diagnosis(seeded: Seeded, key: str) -> None:
     if scenario.healthy:
         assert failing == [], f"healthy {key} has failures:\n{_describe(failing)}"
         assert run.code == 0
-        return
     for expected in scenario.expected:
         assert any(matches(f, expected) for f in findings), (
             f"{key}: expected {expected.model_dump(exclude_none=True)}\ngot:\n{_describe(findings)}"
         )
     assert run.code == (1 if failing else 0)
+    # the document is the contract's: counts agree, UTC "Z" time
+    counts = {status: sum(f.status.value == status for f in findings) for status in doc["summary"]}
+    assert counts == doc["summary"]
+    assert doc["checked_at"].endswith("Z")
+    assert isinstance(doc["events"], list)
+    assert isinstance(doc["gaps"], list)
+
+
+def test_scenarios_declare_what_they_test(seeded: Seeded) -> None:
+    for scenario in seeded.scenarios.values():
+        if not scenario.healthy:
+            assert scenario.expected, scenario.key
+            assert all(e.status.value in ("fail", "warn") for e in scenario.expected)
+        else:
+            assert all(e.status.value == "pass" for e in scenario.expected)
+
+
+def test_alias_qualified_arn(seeded: Seeded) -> None:
+    arn = seeded.scenarios["healthy"].function_arn + ":live"
+    run = lambda_why(["check", arn, "--json"], seeded.env(), seeded.home)
+    assert run.code == 0, run.stderr
+    doc = run.document
+    assert doc["function"] in (arn, seeded.scenarios["healthy"].function_arn)
+    assert all(f["status"] != "fail" for f in doc["findings"])
+
+
+def test_text_output_exit_code(seeded: Seeded) -> None:
+    scenario = seeded.scenarios["trust-wrong"]
+    run = lambda_why(["check", scenario.function_arn], seeded.env(), seeded.home)
+    assert run.code == 1
+    assert "execution-role-trust" in run.stdout or "assume" in run.stdout.lower()
