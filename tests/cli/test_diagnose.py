@@ -65,11 +65,8 @@ async def test_fresh_rerun_sees_the_fix(monkeypatch: pytest.MonkeyPatch) -> None
         )
         access = AwsAccess(Settings(), FileConfig())
 
-        def trust_status(report_findings: list[object]) -> Status:
-            found = [
-                f for f in report_findings if getattr(f, "check", "") == "execution-role-trust"
-            ]
-            return found[0].status  # type: ignore[attr-defined, no-any-return]
+        def trust_status(findings: list[Finding]) -> Status:
+            return next(f.status for f in findings if f.check == "execution-role-trust")
 
         snapshot, report = await diagnose(access, "sync")
         assert snapshot.function.name == "sync"
