@@ -106,6 +106,10 @@ NEIGHBOUR_CHANGES = {
     ("kinesis", "DeleteResourcePolicy"): "resourcearn",
     ("dynamodb", "PutResourcePolicy"): "resourcearn",
     ("dynamodb", "DeleteResourcePolicy"): "resourcearn",
+    ("ecr", "SetRepositoryPolicy"): "repositoryname",
+    ("ecr", "DeleteRepositoryPolicy"): "repositoryname",
+    # the trust policy of a role the function's code assumes
+    ("iam", "UpdateAssumeRolePolicy"): "rolename",
 }
 _DENIAL_MARKERS = ("accessdenied", "unauthorized", "notauthorized", "forbidden")
 
@@ -223,6 +227,9 @@ def neighbour_arns(snapshot: Snapshot) -> list[str]:
     arns += [d.arn for d in snapshot.destinations]
     arns += [t.source_arn for t in snapshot.triggers]
     arns += list(snapshot.secrets)
+    if snapshot.container_repository is not None:
+        arns.append(snapshot.container_repository.arn)
+    arns += [role.arn for role in snapshot.assumed_roles]
     return [a for a in dict.fromkeys(arns) if a and a.startswith("arn:")]
 
 
@@ -295,12 +302,19 @@ class _Scope:
         key = NEIGHBOUR_CHANGES.get((service_prefix(event.source), normalise_name(event.name)))
         if key is None:
             return None
-        value = str(_params(event).get(key) or "")
+        value = _str(_params(event).get(key))
         named = neighbour_arn(event.source, value)
         for arn in self.neighbours:
             if named and (arn == named or arn.startswith(named + "-")):  # secret name suffix
                 return arn
-            if not named and value and f":secret:{value}-" in arn:  # secret by name
+            if (
+                not named
+                and value
+                and (
+                    f":secret:{value}-" in arn  # a secret by name
+                    or arn.endswith("/" + value)  # a repository or role by name
+                )
+            ):
                 return arn
         return None
 
@@ -353,14 +367,14 @@ def _relevant(event: CloudTrailEvent, scope: _Scope, snapshot: Snapshot) -> bool
             or scope.touches_function(event)
             or scope.touches_role(event)
         )
-    if service == "lambda" and name in LAMBDA_CHANGES:
-        return scope.touches_function(event)
-    if service == "iam" and name in IAM_ROLE_CHANGES:
-        return scope.touches_role(event)
-    if service == "iam" and name in IAM_POLICY_CHANGES:
-        return scope.touches_policy(event)
-    if service == "kms" and name in KMS_CHANGES:
-        return scope.touches_key(event)
+    if service == "lambda" and name in LAMBDA_CHANGES and scope.touches_function(event):
+        return True
+    if service == "iam" and name in IAM_ROLE_CHANGES and scope.touches_role(event):
+        return True
+    if service == "iam" and name in IAM_POLICY_CHANGES and scope.touches_policy(event):
+        return True
+    if service == "kms" and name in KMS_CHANGES and scope.touches_key(event):
+        return True
     return scope.neighbour_of(event) is not None
 
 

@@ -172,7 +172,10 @@ def plan_lookups(snapshot: Snapshot) -> list[Lookup]:
     # resource policy changes of the event sources, destinations, triggers and secrets
     for arn in neighbour_arns(snapshot)[:MAX_NEIGHBOUR_LOOKUPS]:
         parts = arn.split(":")
-        lookups.append(Lookup("ResourceName", arn, parts[3] or region))
+        if parts[2] == "iam":  # a role the code assumes: global, looked up by name
+            lookups.append(Lookup("ResourceName", arn.rsplit("/", 1)[-1], iam_region))
+        else:
+            lookups.append(Lookup("ResourceName", arn, parts[3] or region))
     # last: the most recent events of the regions, for whatever the indexed lookups miss
     # (resource names event history does not index); kept only when they bear on the function
     for sweep_region in dict.fromkeys([region, iam_region]):

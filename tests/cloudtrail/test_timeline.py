@@ -458,3 +458,45 @@ def test_queue_policy_change_of_an_event_source_is_tied_to_its_finding() -> None
     assert event.summary == f"changed the queue policy of {queue}"
     [out] = correlate([role_finding(["sqs:ReceiveMessage"], resources=[queue])], snapshot)
     assert out.related_events[0].event == "SetQueueAttributes"
+
+
+def test_trust_change_of_a_role_the_code_assumes_and_ecr_policy() -> None:
+    from bot.snapshot import ContainerRepository, Role
+
+    target = "arn:aws:iam::222222222222:role/reports-reader"
+    repo = "arn:aws:ecr:us-east-1:111111111111:repository/orders"
+    admin = r.assumed_role("admin", "bob")
+    snapshot = make_snapshot(
+        [
+            r.record(
+                "UpdateAssumeRolePolicy",
+                "iam.amazonaws.com",
+                time=NOW - timedelta(hours=2),
+                identity=admin,
+                params={"roleName": "reports-reader", "policyDocument": "{}"},
+            ),
+            r.record(
+                "SetRepositoryPolicy",
+                "ecr.amazonaws.com",
+                time=NOW - timedelta(hours=1),
+                identity=admin,
+                params={"repositoryName": "orders", "policyText": "{}"},
+            ),
+        ]
+    )
+    snapshot.assumed_roles = [Role(arn=target, name="reports-reader")]
+    snapshot.container_repository = ContainerRepository(
+        arn=repo, registry_id="111111111111", name="orders"
+    )
+    events = timeline(snapshot)
+    assert [e.summary for e in events] == [
+        f"changed the resource policy of {repo}",
+        "changed trust policy of reports-reader",
+    ]
+    [assume] = correlate([role_finding(["sts:AssumeRole"], resources=[target])], snapshot)
+    assert [e.event for e in assume.related_events] == ["UpdateAssumeRolePolicy"]
+    [image] = correlate(
+        [role_finding(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources=[repo])],
+        snapshot,
+    )
+    assert image.related_events[0].event == "SetRepositoryPolicy"
