@@ -191,7 +191,34 @@ def _one(snapshot: Snapshot, rp: RolePolicies, esm: EventSourceMapping) -> Findi
         asks.extend(role_ask(a, "*", with_policy=False) for a in VPC_ACTIONS)
     for config in esm.source_access_configurations:
         if config.get("Type") in SECRET_TYPES and config.get("URI"):
-            asks.append(role_ask("secretsmanager:GetSecretValue", config["URI"], with_policy=False))
+            uri = config["URI"]
+            secret = snapshot.secrets.get(uri)
+            asks.append(
+                ask_role(
+                    snapshot,
+                    rp,
+                    "secretsmanager:GetSecretValue",
+                    uri,
+                    resource_policy=secret.policy if secret is not None else None,
+                    resource_label=f"resource policy of {uri}",
+                    resource_missing=[
+                        f"{g.operation} on {g.resource}: {g.error}"
+                        for g in gaps_about(snapshot, uri)
+                    ],
+                )
+            )
+            if secret is not None and secret.kms_key_arn:
+                secret_key = key_asks(
+                    snapshot,
+                    rp,
+                    secret.kms_key_arn,
+                    ("kms:Decrypt",),
+                    via_service=f"secretsmanager.{snapshot.region}.amazonaws.com",
+                    encryption_context={"SecretARN": uri},
+                )
+                asks.extend(secret_key.asks)
+                if side is None and any(not a.allowed for a in secret_key.asks):
+                    side = secret_key.side
     if src.kms_key_arn:
         via = VIA.get(kind)
         context = {f"aws:{kind}:arn": arn} if arn and kind in ("sqs", "kinesis") else None

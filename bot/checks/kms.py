@@ -55,6 +55,10 @@ def key_asks(
     """May the execution role use `key_ref` for `actions`? One Ask per action."""
     key = find_key(snapshot, key_ref)
     answers = KeyAnswers(key=key)
+    if key is None and (":alias/aws/" in key_ref or key_ref.startswith("alias/aws/")):
+        # alias/aws/<service> always names the service's AWS managed key
+        answers.aws_managed = True
+        return answers
     if key is not None and (key.key_manager or "").upper() == "AWS":
         answers.aws_managed = True
         return answers

@@ -12,7 +12,7 @@ from bot import checks
 from bot.checks import CHECKS, build_report, run_checks
 from bot.checks.common import normalize_lambda_policy, sort_findings
 from bot.report import Finding, Severity, Status
-from bot.snapshot import EventSource, EventSourceMapping, Gap
+from bot.snapshot import EventSource, EventSourceMapping, Gap, NamedPolicy
 from tests.checks.conftest import load
 
 ROLE = "arn:aws:iam::111111111111:role/orders-role"
@@ -392,3 +392,63 @@ def test_scp_allow_list_names_the_level_that_does_not_allow() -> None:
     assert not any(t.startswith("SCP level 0") for t in texts)
     assert f.fix is not None
     assert "can't help" in f.fix.summary
+
+
+def test_secret_policy_and_key_are_evaluated_for_source_auth() -> None:
+    from bot.snapshot import KmsKey, Secret
+
+    snapshot = load("healthy_basic")
+    secret = "arn:aws:secretsmanager:us-east-1:111111111111:secret:mq-creds-AbCdEf"
+    key = "arn:aws:kms:us-east-1:111111111111:key/5ec7e700-0000-0000-0000-000000000000"
+    snapshot.role.inline_policies.append(  # type: ignore[union-attr]
+        NamedPolicy(
+            name="mq",
+            document={
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": ["mq:DescribeBroker", "ec2:*"], "Resource": "*"},
+                    {
+                        "Effect": "Allow",
+                        "Action": "secretsmanager:GetSecretValue",
+                        "Resource": secret,
+                    },
+                ],
+            },
+        )
+    )
+    snapshot.secrets[secret] = Secret(arn=secret, kms_key_arn=key, exists=True)
+    snapshot.kms_keys[key] = KmsKey(
+        arn=key,
+        key_manager="CUSTOMER",
+        policy={
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
+            ],
+        },
+    )
+    snapshot.event_source_mappings.append(
+        EventSourceMapping(
+            uuid="mq1",
+            source=EventSource(arn="arn:aws:mq:us-east-1:111111111111:broker:b:b-1", type="mq"),
+            source_access_configurations=[{"Type": "BASIC_AUTH", "URI": secret}],
+        )
+    )
+    f = next(f for f in run_checks(snapshot) if f.check == "event-source")
+    assert f.status is Status.FAIL
+    assert f.actions == ["kms:Decrypt"]
+    assert f.denied_by == ["identity"]
+
+
+def test_aws_managed_alias_needs_no_key_permissions() -> None:
+    snapshot = load("healthy_full")
+    snapshot.event_source_mappings[
+        0
+    ].source.kms_key_arn = "arn:aws:kms:us-east-1:111111111111:alias/aws/sqs"
+    f = next(f for f in run_checks(snapshot) if f.check == "event-source")
+    assert f.status is Status.PASS
