@@ -1042,6 +1042,224 @@ def _typo_action(acct: _Account) -> Scenario:
     )
 
 
+def _trust_condition(acct: _Account) -> Scenario:
+    name = "report-builder"
+    role = _role(acct, f"{name}-role", managed=[BASIC_EXECUTION])
+    _function(acct, name, role)
+    # a confused-deputy guard copied from another account's template: Lambda assumes the
+    # role with aws:SourceAccount = the function's account, which this condition refuses
+    guarded = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": "999999999999"}},
+            }
+        ],
+    }
+    acct.client("iam").update_assume_role_policy(
+        RoleName=f"{name}-role", PolicyDocument=json.dumps(guarded)
+    )
+    return Scenario(
+        key="trust-condition",
+        title="Trust policy's aws:SourceAccount condition names another account",
+        account=acct.account,
+        function_name=name,
+        healthy=False,
+        expected=[
+            Expected(
+                check=CHECK_TRUST, principal="lambda.amazonaws.com", actions=["sts:AssumeRole"]
+            )
+        ],
+        doc="https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
+    )
+
+
+def _sqs_explicit_deny(acct: _Account) -> Scenario:
+    name = "refund-worker"
+    acct.client("sqs").create_queue(QueueName="refunds")
+    queue_arn = f"arn:aws:sqs:{acct.region}:{acct.account}:refunds"
+    guardrail = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NoProductionQueues",
+                "Effect": "Deny",
+                "Action": "sqs:*",
+                "Resource": f"arn:aws:sqs:{acct.region}:{acct.account}:refund*",
+            }
+        ],
+    }
+    role = _role(
+        acct,
+        f"{name}-role",
+        managed=[
+            BASIC_EXECUTION,
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
+        ],
+        inline={"guardrail": guardrail},
+    )
+    _function(acct, name, role)
+    acct.client("lambda").create_event_source_mapping(
+        EventSourceArn=queue_arn, FunctionName=name, BatchSize=10
+    )
+    return Scenario(
+        key="sqs-explicit-deny",
+        title="SQS mapping: a Deny statement in the role overrides the managed policy's Allow",
+        account=acct.account,
+        function_name=name,
+        healthy=False,
+        expected=[
+            Expected(
+                check=CHECK_MAPPING,
+                principal=role,
+                actions=["sqs:ReceiveMessage"],
+                denied_by=["identity"],
+            )
+        ],
+        doc="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html",
+    )
+
+
+def _sqs_kms(acct: _Account) -> Scenario:
+    name = "invoice-ingest"
+    key_arn = acct.client("kms").create_key(
+        Description="invoice queue",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "Enable IAM User Permissions",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{acct.account}:root"},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    }
+                ],
+            }
+        ),
+    )["KeyMetadata"]["Arn"]
+    acct.client("sqs").create_queue(QueueName="invoices", Attributes={"KmsMasterKeyId": key_arn})
+    queue_arn = f"arn:aws:sqs:{acct.region}:{acct.account}:invoices"
+    role = _role(
+        acct,
+        f"{name}-role",
+        managed=[
+            BASIC_EXECUTION,
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
+        ],
+    )
+    _function(acct, name, role)
+    acct.client("lambda").create_event_source_mapping(
+        EventSourceArn=queue_arn, FunctionName=name, BatchSize=10
+    )
+    return Scenario(
+        key="sqs-kms",
+        title="SQS queue encrypted with a customer key the role may not decrypt",
+        account=acct.account,
+        function_name=name,
+        healthy=False,
+        expected=[Expected(check=CHECK_MAPPING, principal=role, actions=["kms:Decrypt"])],
+        doc="https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions",
+    )
+
+
+def _sns_no_permission(acct: _Account) -> Scenario:
+    name = "billing-alerts"
+    role = _role(acct, f"{name}-role", managed=[BASIC_EXECUTION])
+    arn = _function(acct, name, role)
+    topic = acct.client("sns").create_topic(Name="billing-alarms")["TopicArn"]
+    acct.client("sns").subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
+    return Scenario(
+        key="sns-no-permission",
+        title="SNS subscription without an invoke permission for the topic",
+        account=acct.account,
+        function_name=name,
+        healthy=False,
+        expected=[
+            Expected(
+                check=CHECK_INVOKE,
+                principal="sns.amazonaws.com",
+                actions=["lambda:InvokeFunction"],
+                source=topic,
+            )
+        ],
+        doc="https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html",
+    )
+
+
+def _s3_wrong_account(acct: _Account) -> Scenario:
+    name = "invoice-parser"
+    role = _role(acct, f"{name}-role", managed=[BASIC_EXECUTION])
+    arn = _function(acct, name, role)
+    s3 = acct.client("s3")
+    s3.create_bucket(Bucket="acme-invoices-inbox")
+    # the bucket is right, the account is the old one the stack was copied from
+    acct.client("lambda").add_permission(
+        FunctionName=name,
+        StatementId="s3-invoices-inbox",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::acme-invoices-inbox",
+        SourceAccount="999999999999",
+    )
+    s3.put_bucket_notification_configuration(
+        Bucket="acme-invoices-inbox",
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"Id": "parse", "LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:Put"]}
+            ]
+        },
+    )
+    return Scenario(
+        key="s3-wrong-account",
+        title="S3 permission with the right bucket but another SourceAccount",
+        account=acct.account,
+        function_name=name,
+        healthy=False,
+        expected=[
+            Expected(
+                check=CHECK_INVOKE,
+                principal="s3.amazonaws.com",
+                actions=["lambda:InvokeFunction"],
+                source="arn:aws:s3:::acme-invoices-inbox",
+            )
+        ],
+        doc="https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html",
+    )
+
+
+def _public_invoke(acct: _Account) -> Scenario:
+    name = "legacy-hook"
+    role = _role(acct, f"{name}-role", managed=[BASIC_EXECUTION])
+    _function(acct, name, role)
+    acct.client("lambda").add_permission(
+        FunctionName=name,
+        StatementId="allow-everyone",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+    )
+    return Scenario(
+        key="public-invoke",
+        title="Resource policy lets anyone invoke the function (Principal * without conditions)",
+        account=acct.account,
+        function_name=name,
+        healthy=False,
+        expected=[
+            Expected(
+                check=CHECK_INVOKE,
+                status=Status.WARN,
+                principal="*",
+                actions=["lambda:InvokeFunction"],
+            )
+        ],
+        doc="https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html",
+    )
+
+
 def _read_only_role(acct: _Account, trusted_account: str) -> None:
     """The `LambdaWhyReadOnly` role lambda-why assumes in this account (docs/deploy.md)."""
     _role(
@@ -1180,6 +1398,12 @@ PRIMARY_SEEDERS: dict[str, Seeder] = {
     "dlq-no-send": _dlq_no_send,
     "xray-no-permission": _xray_no_permission,
     "typo-action": _typo_action,
+    "trust-condition": _trust_condition,
+    "sqs-explicit-deny": _sqs_explicit_deny,
+    "sqs-kms": _sqs_kms,
+    "sns-no-permission": _sns_no_permission,
+    "s3-wrong-account": _s3_wrong_account,
+    "public-invoke": _public_invoke,
 }
 #: seeders of every other account
 OTHER_SEEDERS: dict[str, Seeder] = {
