@@ -1260,6 +1260,81 @@ def _public_invoke(acct: _Account) -> Scenario:
     )
 
 
+def _rest_api(acct: _Account, name: str, function_arn: str, path: str) -> tuple[str, str]:
+    """A REST API with `GET /<path>` proxied to the function; returns (api id, execute-api ARN)."""
+    apigw = acct.client("apigateway")
+    api = apigw.create_rest_api(name=name)["id"]
+    root = next(r["id"] for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
+    resource = apigw.create_resource(restApiId=api, parentId=root, pathPart=path)["id"]
+    apigw.put_method(restApiId=api, resourceId=resource, httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(
+        restApiId=api,
+        resourceId=resource,
+        httpMethod="GET",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{acct.region}:lambda:path/2015-03-31/functions/"
+        f"{function_arn}/invocations",
+    )
+    apigw.create_deployment(restApiId=api, stageName="prod")
+    return api, f"arn:aws:execute-api:{acct.region}:{acct.account}:{api}/*/GET/{path}"
+
+
+def _apigw_no_permission(acct: _Account) -> Scenario:
+    name = "orders-read-api"
+    role = _role(acct, f"{name}-role", managed=[BASIC_EXECUTION])
+    arn = _function(acct, name, role)
+    _rest_api(acct, "orders-public", arn, "orders")
+    return Scenario(
+        key="apigw-no-permission",
+        title="API Gateway REST API integration without an invoke permission",
+        account=acct.account,
+        function_name=name,
+        healthy=False,
+        scan_triggers=True,
+        expected=[
+            Expected(
+                check=CHECK_INVOKE,
+                principal="apigateway.amazonaws.com",
+                actions=["lambda:InvokeFunction"],
+            )
+        ],
+        doc="https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html",
+    )
+
+
+def _apigw_ok(acct: _Account) -> Scenario:
+    name = "orders-search-api"
+    role = _role(acct, f"{name}-role", managed=[BASIC_EXECUTION])
+    arn = _function(acct, name, role)
+    api, source = _rest_api(acct, "orders-search", arn, "search")
+    acct.client("lambda").add_permission(
+        FunctionName=name,
+        StatementId="apigateway-orders-search",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{acct.region}:{acct.account}:{api}/*",
+    )
+    return Scenario(
+        key="apigw-ok",
+        title="API Gateway REST API with a permission for the whole API (healthy)",
+        account=acct.account,
+        function_name=name,
+        healthy=True,
+        scan_triggers=True,
+        expected=[
+            Expected(
+                check=CHECK_INVOKE,
+                status=Status.PASS,
+                principal="apigateway.amazonaws.com",
+                actions=["lambda:InvokeFunction"],
+                source=source,
+            )
+        ],
+        doc="https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html",
+    )
+
+
 def _read_only_role(acct: _Account, trusted_account: str) -> None:
     """The `LambdaWhyReadOnly` role lambda-why assumes in this account (docs/deploy.md)."""
     _role(
@@ -1404,6 +1479,8 @@ PRIMARY_SEEDERS: dict[str, Seeder] = {
     "sns-no-permission": _sns_no_permission,
     "s3-wrong-account": _s3_wrong_account,
     "public-invoke": _public_invoke,
+    "apigw-no-permission": _apigw_no_permission,
+    "apigw-ok": _apigw_ok,
 }
 #: seeders of every other account
 OTHER_SEEDERS: dict[str, Seeder] = {

@@ -74,3 +74,23 @@ def test_no_credentials_exits_3(seeded: Seeded) -> None:
     run = lambda_why(["check", arn, "--json"], env, seeded.home, timeout=90)
     assert run.code == 3
     _one_line(run.stderr)
+
+
+def test_console_url_and_partial_arn(seeded: Seeded) -> None:
+    arn = seeded.scenarios["healthy"].function_arn
+    refs = [
+        f"https://{REGION}.console.aws.amazon.com/lambda/home?region={REGION}"
+        "#/functions/orders-api?tab=code",
+        f"{PRIMARY_ACCOUNT}:function:orders-api",
+    ]
+    for ref in refs:
+        run = lambda_why(["check", ref, "--json"], seeded.env(), seeded.home)
+        assert run.code == 0, f"{ref}: {run.stderr}"
+        assert run.document["function"] == arn
+
+
+def test_unknown_qualifier_is_bad_input(seeded: Seeded) -> None:
+    arn = seeded.scenarios["healthy"].function_arn + ":no-such-alias"
+    run = lambda_why(["check", arn, "--json"], seeded.env(), seeded.home)
+    assert run.code == 2
+    _one_line(run.stderr)
