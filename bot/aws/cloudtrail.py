@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -412,10 +413,19 @@ async def _call_with_backoff(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+_TAG = re.compile(r"<[^>]+>")
+#: longest error message kept in a gap
+MAX_MESSAGE = 300
+
+
 def _error(exc: ClientError) -> str:
+    """`Code: message`; an HTML error page (an endpoint without LookupEvents) becomes its text."""
     error = exc.response.get("Error", {})
     code = str(error.get("Code") or "Error")
     message = str(error.get("Message") or "")
+    if "<" in message and ">" in message:
+        message = " ".join(dict.fromkeys(_TAG.sub("\n", message).split("\n")))
+    message = " ".join(message.split())[:MAX_MESSAGE]
     return f"{code}: {message}" if message else code
 
 

@@ -491,3 +491,23 @@ def test_parse_odd_entries() -> None:
     # no id or no time: skipped
     assert parse_lookup_event({"EventName": "X"}) is None
     assert parse_lookup_event({"EventId": "e-2", "EventName": "X"}) is None
+
+
+async def test_html_error_page_is_text_in_the_gap() -> None:
+    client, stub = stubbed_client()
+    stub.add_client_error(
+        "lookup_events",
+        service_error_code="500",
+        service_message="<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>"
+        "\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error.</p>\n",
+        http_status_code=500,
+    )
+    with stub:
+        result = await lookup_events(
+            lambda _: client, [Lookup("ResourceName", FUNCTION, "us-east-1")], START, NOW
+        )
+    [gap] = result.gaps
+    assert gap.error == (
+        "500: 500 Internal Server Error Internal Server Error The server encountered an "
+        "internal error."
+    )
