@@ -1,0 +1,180 @@
+"""Tie failing findings to the CloudTrail changes that plausibly caused them (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.report import Finding, Status, utc_iso
+from bot.snapshot import CloudTrailEvent, Snapshot
+from bot.timeline.events import (
+    KMS_CHANGES,
+    Scope,
+    actor_label,
+    key_id,
+    normalise_name,
+    params_of,
+    relevant_events,
+    service_prefix,
+    text_of,
+)
+from bot.timeline.summary import added_statement, summarise, to_event
+
+MAX_RELATED = 5
+
+
+_CAUSE_STATUSES = (Status.FAIL, Status.WARN)
+
+
+def _statement_sids(document: Mapping[str, Any] | None) -> set[str]:
+    if not document:
+        return set()
+    statements = document.get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    return {str(s.get("Sid")) for s in statements if isinstance(s, dict) and s.get("Sid")}
+
+
+def _finding_kind(finding: Finding, snapshot: Snapshot) -> set[str]:
+    actions = [a.lower() for a in finding.actions]
+    role = snapshot.function.role_arn
+    kinds: set[str] = set()
+    if any(a.startswith("lambda:invokefunction") for a in actions) and finding.principal != role:
+        kinds.add("invoke")
+    if any(a == "sts:assumerole" for a in actions) and (
+        finding.principal in (None, "lambda.amazonaws.com") or role in finding.resources
+    ):
+        kinds.add("trust")
+    if finding.principal == role or (
+        finding.principal is not None
+        and f":assumed-role/{role.rsplit('/', 1)[-1]}/" in finding.principal
+    ):
+        kinds.add("role")
+    if any(a.startswith("kms:") for a in actions):
+        kinds.add("kms")
+    if any(a.startswith("ec2:") and "networkinterface" in a for a in actions):
+        kinds.add("vpc")
+    if "lambda:getlayerversion" in actions:
+        kinds.add("layer")
+    if not kinds and finding.principal is None and actions:
+        kinds.add("role")
+    return kinds
+
+
+def _score(event: CloudTrailEvent, finding: Finding, kinds: set[str], snapshot: Snapshot) -> int:
+    """How strongly an event explains a finding: 0 not at all, 1 plausible, 2+ specific."""
+    if event.error_code:
+        return 0
+    name = normalise_name(event.name)
+    service = service_prefix(event.source)
+    p = params_of(event)
+    evidence = {e.policy for e in finding.evidence if e.policy}
+    history = snapshot.cloudtrail or []
+    score = 0
+    if "invoke" in kinds and service == "lambda":
+        if name == "RemovePermission":
+            sid = str(p.get("statementid") or "")
+            if sid and sid in _statement_sids(snapshot.resource_policy):
+                return 0  # the statement is back: not the cause
+            score = 1
+            added = added_statement(event, history) or {}
+            if added.get("principal") and added.get("principal") == finding.principal:
+                score = 3
+            if finding.source and added.get("sourcearn") == finding.source:
+                score = 3
+            source_name = (finding.source or "").rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+            if score < 3 and source_name and source_name in sid:
+                score = 2
+        elif name in ("UpdateFunctionUrlConfig", "DeleteFunctionUrlConfig") and any(
+            a.lower() == "lambda:invokefunctionurl" for a in finding.actions
+        ):
+            score = 2
+        elif name in ("DeleteFunction", "CreateFunction"):
+            score = 1
+    if "trust" in kinds and service == "iam" and name in ("UpdateAssumeRolePolicy", "CreateRole"):
+        score = max(score, 3 if name == "UpdateAssumeRolePolicy" else 1)
+    if "role" in kinds:
+        if service == "iam":
+            if name in ("DetachRolePolicy", "DeleteRolePolicy"):
+                score = max(score, 2)
+            elif name == "PutRolePermissionsBoundary":
+                score = max(score, 3 if "boundary" in finding.denied_by else 2)
+            elif name in ("PutRolePolicy", "AttachRolePolicy"):
+                policy = p.get("policyarn") or f"{p.get('rolename')}/{p.get('policyname')}"
+                if text_of(policy) in evidence or text_of(p.get("policyname")) in evidence:
+                    score = max(score, 3)
+                elif name == "PutRolePolicy":
+                    score = max(score, 1)
+            elif name in ("CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicy"):
+                score = max(score, 3 if text_of(p.get("policyarn")) in evidence else 2)
+            elif name in ("CreateRole", "DeleteRole"):
+                score = max(score, 1)
+        if service == "lambda" and name == "UpdateFunctionConfiguration" and p.get("role"):
+            score = max(score, 2)
+    if service == "lambda" and name == "UpdateFunctionConfiguration":
+        if "vpc" in kinds and "vpcconfig" in p:
+            score = max(score, 2)
+        if "kms" in kinds and "kmskeyarn" in p:
+            score = max(score, 2)
+        if "layer" in kinds and "layers" in p:
+            score = max(score, 2)
+    neighbour = Scope.of(snapshot).neighbour_of(event)
+    if neighbour is not None and (
+        neighbour == finding.source
+        or any(r == neighbour or r.startswith(neighbour + "/") for r in finding.resources)
+    ):
+        score = max(score, 2)
+    if "kms" in kinds and service == "kms" and name in KMS_CHANGES - {"EnableKey", "CreateGrant"}:
+        key = str(p.get("keyid") or "")
+        in_finding = any(key and (key in r or key_id(key) in r) for r in finding.resources)
+        score = max(score, 3 if in_finding else 2)
+    return score
+
+
+def cause_text(event: CloudTrailEvent, snapshot: Snapshot) -> str:
+    """`alice (arn) removed invoke permission x at 2026-...Z from 203.0.113.5`."""
+    who = actor_label(event.actor)
+    if event.actor and who != event.actor:
+        who = f"{who} ({event.actor})"
+    text = f"{who} {summarise(event, snapshot)} at {utc_iso(event.time)}"
+    if event.source_ip:
+        text += f" from {event.source_ip}"
+    return text
+
+
+def correlate(findings: list[Finding], snapshot: Snapshot) -> list[Finding]:
+    """Findings with `related_events` (and a "Likely cause" in `detail`) where the timeline
+    holds a plausible cause; other findings are returned unchanged."""
+    events = relevant_events(snapshot)
+    if not events:
+        return list(findings)
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.status not in _CAUSE_STATUSES:
+            out.append(finding)
+            continue
+        kinds = _finding_kind(finding, snapshot)
+        scored = [(s, e) for e in events if (s := _score(e, finding, kinds, snapshot)) > 0]
+        if not scored:
+            out.append(finding)
+            continue
+        best_score = max(s for s, _ in scored)
+        # the most specific, then the most recent
+        best = max((e for s, e in scored if s == best_score), key=lambda e: e.time)
+        related = sorted((e for _, e in scored), key=lambda e: e.time, reverse=True)
+        related = [best, *[e for e in related if e is not best]][:MAX_RELATED]
+        detail = finding.detail.rstrip()
+        cause = f"Likely cause: {cause_text(best, snapshot)}."
+        detail = f"{detail} {cause}".strip() if detail else cause
+        out.append(
+            finding.model_copy(
+                update={
+                    "detail": detail,
+                    "related_events": [
+                        *finding.related_events,
+                        *[to_event(e, snapshot) for e in related],
+                    ],
+                }
+            )
+        )
+    return out
