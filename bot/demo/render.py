@@ -118,6 +118,9 @@ def expectation(out: TextIO, result: ScenarioResult) -> None:
     report = result.report
     if report is None:
         return
+    if result.note:
+        out.write("  " + paint(out, f"expected: not compared — {result.note}", "dim") + "\n")
+        return
     ok = result.as_expected
     if scenario.healthy:
         text = "expected: no failure — " + ("as expected" if ok else "UNEXPECTED FAILURE")
@@ -143,9 +146,12 @@ def wrap(text: str, indent: str) -> list[str]:
 
 def footer(out: TextIO, result: DemoResult) -> None:
     found = sum(1 for r in result.results if r.as_expected)
+    compared = [r for r in result.results if r.note is None]
+    skipped = len(result.results) - len(compared)
+    extra = f" ({skipped} not compared, see above)" if skipped else ""
     out.write(
         paint(out, "Done", "bold") + f" in {result.seconds:.1f}s ({result.mode} mode): "
-        f"{found}/{len(result.results)} diagnoses as expected; "
+        f"{found}/{len(compared)} diagnoses as expected{extra}; "
         f"{len(result.bundles)} support bundle(s) in {result.out_dir}/\n"
     )
 

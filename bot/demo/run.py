@@ -65,10 +65,13 @@ class ScenarioResult:
     #: expected findings that the diagnosis did not produce
     missing: list[Expected] = field(default_factory=list)
 
+    #: why the result cannot be compared with the scenario's expectation
+    note: str | None = None
+
     @property
     def as_expected(self) -> bool:
         """Broken: every expected root cause found; healthy: no `fail`."""
-        if self.report is None:
+        if self.report is None or self.note is not None:
             return False
         if self.scenario.healthy:
             return self.report.summary.fail == 0

@@ -177,6 +177,12 @@ async def _script(
         else:
             result.report = stored.report
             result.missing = missing_expectations(thread.scenario, stored.report)
+        if thread.scenario.scan_triggers:
+            result.note = (
+                "its trigger is only found by scanning the region (`lambda-why check "
+                "--scan-triggers`, or `lambda-why demo --no-slack`); Slack checks read "
+                "triggers from the function's side"
+            )
         results[thread.scenario.key] = result
     broken = [t for t in threads if _has_problems(results[t.scenario.key])]
 
