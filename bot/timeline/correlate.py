@@ -18,7 +18,7 @@ from bot.timeline.events import (
     service_prefix,
     text_of,
 )
-from bot.timeline.summary import added_statement, summarise, to_event
+from bot.timeline.summary import added_statement, recreated_role, summarise, to_event
 
 MAX_RELATED = 5
 
@@ -108,7 +108,10 @@ def _score(event: CloudTrailEvent, finding: Finding, kinds: set[str], snapshot: 
             elif name in ("CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicy"):
                 score = max(score, 3 if text_of(p.get("policyarn")) in evidence else 2)
             elif name in ("CreateRole", "DeleteRole"):
-                score = max(score, 1)
+                # a re-created role is a new principal: resource policies (key policies,
+                # queue policies, ...) that named the old one now name its unique id
+                recreated = recreated_role(event, history) is not None
+                score = max(score, 2 if recreated and "resource" in finding.denied_by else 1)
         if service == "lambda" and name == "UpdateFunctionConfiguration" and p.get("role"):
             score = max(score, 2)
     if service == "lambda" and name == "UpdateFunctionConfiguration":

@@ -159,7 +159,27 @@ def _lambda_summary(name: str, event: CloudTrailEvent, history: list[CloudTrailE
     return name
 
 
-def _iam_summary(name: str, event: CloudTrailEvent) -> str:
+def recreated_role(
+    event: CloudTrailEvent, history: list[CloudTrailEvent]
+) -> CloudTrailEvent | None:
+    """For a CreateRole: the earlier DeleteRole of the same role name, if any."""
+    if normalise_name(event.name) != "CreateRole":
+        return None
+    role = params_of(event).get("rolename")
+    for earlier in earlier_events(event, history, ("DeleteRole",)):
+        if params_of(earlier).get("rolename") == role:
+            return earlier
+    return None
+
+
+def _iam_summary(name: str, event: CloudTrailEvent, history: list[CloudTrailEvent]) -> str:
+    deleted = recreated_role(event, history)
+    if deleted is not None:
+        role = text_of(params_of(event).get("rolename"))
+        return (
+            f"re-created role {role} (deleted at {utc_iso(deleted.time)}): policies that named "
+            "the old role no longer apply to the new one"
+        )
     p = params_of(event)
     role = text_of(p.get("rolename"))
     policy = text_of(p.get("policyarn"))
@@ -267,7 +287,7 @@ def summarise(event: CloudTrailEvent, snapshot: Snapshot) -> str:
     if service == "lambda":
         text = _lambda_summary(name, event, history)
     elif service == "iam":
-        text = _iam_summary(name, event)
+        text = _iam_summary(name, event, history)
     elif service == "kms":
         text = _kms_summary(name, event)
     else:

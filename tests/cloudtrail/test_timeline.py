@@ -500,3 +500,35 @@ def test_trust_change_of_a_role_the_code_assumes_and_ecr_policy() -> None:
         snapshot,
     )
     assert image.related_events[0].event == "SetRepositoryPolicy"
+
+
+def test_recreated_role_explains_a_resource_policy_denial() -> None:
+    admin = r.assumed_role("admin", "bob")
+    snapshot = make_snapshot(
+        [
+            r.record(
+                "DeleteRole",
+                "iam.amazonaws.com",
+                time=NOW - timedelta(hours=3),
+                identity=admin,
+                params={"roleName": ROLE},
+            ),
+            r.record(
+                "CreateRole",
+                "iam.amazonaws.com",
+                time=NOW - timedelta(hours=2, minutes=55),
+                identity=admin,
+                params={"roleName": ROLE, "assumeRolePolicyDocument": "{}"},
+            ),
+        ],
+        kms=True,
+    )
+    events = timeline(snapshot)
+    assert events[0].summary == (
+        f"re-created role {ROLE} (deleted at 2026-11-28T00:00:00Z): policies that named the "
+        "old role no longer apply to the new one"
+    )
+    finding = role_finding(["kms:Decrypt"], resources=[KEY_ARN], denied_by=["resource"])
+    [out] = correlate([finding], snapshot)
+    assert out.related_events[0].event == "CreateRole"
+    assert "re-created role orders-role" in out.detail
