@@ -202,6 +202,7 @@ def cross_account(snapshot: Snapshot, report: Report) -> list[str]:
     candidates += [d.arn for d in snapshot.destinations]
     candidates += [layer.arn for layer in snapshot.function.layers]
     candidates += [snapshot.function.kms_key_arn]
+    candidates += [r.arn for r in snapshot.assumed_roles]
     candidates += [f.principal for f in report.findings if f.status in (Status.FAIL, Status.WARN)]
     for arn in candidates:
         account = _arn_account(arn)
@@ -312,6 +313,8 @@ def summary_text(
             out.append(f"  inline policy:    {policy.name}")
         if role.boundary is not None:
             out.append(f"  boundary:         {role.boundary.label}")
+    for assumed in snapshot.assumed_roles:
+        out.append(f"Role assumed by the code: {assumed.arn}")
     out.append(f"Resource policy:    {'present' if snapshot.resource_policy else 'none'}")
     if snapshot.organization is None or (
         snapshot.organization.scp is None and snapshot.organization.rcp is None

@@ -287,6 +287,19 @@ def test_escalation_answers_decide_intermittent_and_are_included() -> None:
     assert json.loads(files["escalation.json"]) == answers
 
 
+def test_roles_the_code_assumes_are_listed_and_cross_account() -> None:
+    snapshot = _snapshot()
+    snapshot.event_source_mappings = []
+    snapshot.assumed_roles = [
+        Role(arn=f"arn:aws:iam::{OTHER}:role/reports-writer", name="reports-writer")
+    ]
+    report = _report()
+    report.findings[0].resources = []
+    summary = _open(build_bundle(report, snapshot))["summary.txt"]
+    assert f"Role assumed by the code: arn:aws:iam::{OTHER}:role/reports-writer" in summary
+    assert f"Cross-account:      yes — arn:aws:iam::{OTHER}:role/reports-writer" in summary
+
+
 def test_nothing_to_go_on_is_unknown() -> None:
     snapshot = _snapshot()
     snapshot.logs = []
