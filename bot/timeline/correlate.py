@@ -89,6 +89,14 @@ def _score(event: CloudTrailEvent, finding: Finding, kinds: set[str], snapshot: 
             a.lower() == "lambda:invokefunctionurl" for a in finding.actions
         ):
             score = 2
+        elif name == "AddPermission" and p.get("principal") == finding.principal:
+            # the caller's permission was (re)written, and what it allows does not fit:
+            # another source, account or condition
+            source = p.get("sourcearn")
+            if finding.source and source == finding.source:
+                score = 0  # it granted what is needed: later changes undid it
+            else:
+                score = 2 if finding.source and source else 1
         elif name in ("DeleteFunction", "CreateFunction"):
             score = 1
     if "trust" in kinds and service == "iam" and name in ("UpdateAssumeRolePolicy", "CreateRole"):

@@ -532,3 +532,20 @@ def test_recreated_role_explains_a_resource_policy_denial() -> None:
     [out] = correlate([finding], snapshot)
     assert out.related_events[0].event == "CreateRole"
     assert "re-created role orders-role" in out.detail
+
+
+def test_permission_rewritten_for_another_source_is_a_cause() -> None:
+    snapshot = make_snapshot(
+        [
+            r.add_permission(
+                FUNCTION,
+                "s3-invoke",
+                principal="s3.amazonaws.com",
+                source_arn="arn:aws:s3:::orders-staging",
+                time=NOW - timedelta(hours=1),
+            )
+        ]
+    )
+    [out] = correlate([invoke_finding()], snapshot)
+    assert out.related_events[0].event == "AddPermission"
+    assert "may lambda:InvokeFunction from arn:aws:s3:::orders-staging" in out.detail
