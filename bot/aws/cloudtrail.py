@@ -6,7 +6,7 @@ takes ONE lookup attribute per call, returns at most 50 events a page and allows
 in us-east-1 (cn-north-1, us-gov-west-1 in the other partitions), so role and policy lookups
 go there; everything else goes to the function's region.
 
-What is asked (see `plan_lookups`):
+What is asked (see `plan_lookups`, and docs/cloudtrail.md for the table):
 
 - ResourceName = the function's name, unqualified ARN and qualified ARN: changes to the
   function and its resource policy, and denied calls to it;
@@ -15,13 +15,17 @@ What is asked (see `plan_lookups`):
 - EventName = CreateNetworkInterface (VPC functions only): Lambda's own calls with the role
   run in `awslambda_…` sessions that cannot be looked up by name, so they are found by event
   name and kept only when the caller is a session of the execution role;
-- ResourceName = the role name, the role's customer managed policy and boundary ARNs, and
-  the function's KMS keys.
+- ResourceName = the role name (global region and the function's), the role ARN (Lambda's
+  sts:AssumeRole), the role's customer managed policy and boundary ARNs, the KMS keys, and
+  the event sources, destinations, triggers, secrets, image repository and assumed roles;
+- last, a best-effort sweep of each region's most recent events without an attribute, kept
+  only when they bear on the function (its failure or truncation is not a gap).
 
 Partial reads: every lookup that fails (AccessDenied, throttled beyond retries, endpoint
 unreachable) becomes one `Gap(operation="cloudtrail:LookupEvents", resource="<attribute>=<value>
-@<region>")`; a lookup cut at `max_pages` with more pages left becomes a gap whose error
-starts with "Truncated". The events of the lookups that succeeded are kept, so
+@<region>")` (when the first lookup of a region fails, the region's others are skipped and
+that gap says so); a lookup cut at `max_pages` with more pages left becomes a gap whose
+error starts with "Truncated". The events of the lookups that succeeded are kept, so
 `snapshot.cloudtrail` is always a list once CloudTrail was asked (possibly partial: look for
 the gaps), and None only when it was not asked at all.
 """
