@@ -55,9 +55,26 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         assert "FAIL" in stdout
     bundles = sorted(out.glob("*.zip"))
     assert bundles, f"no bundle in {out}: {stdout[-2000:]}"
+    escalated = []
     for bundle in bundles:
         with zipfile.ZipFile(bundle) as archive:
-            assert set(archive.namelist()) >= BUNDLE_FILES
-            text = "".join(archive.read(n).decode() for n in archive.namelist())
+            names = set(archive.namelist())
+            assert names >= BUNDLE_FILES
+            text = "".join(archive.read(n).decode() for n in names)
+            summary = archive.read("summary.txt").decode()
+        assert "Function ARN:" in summary
+        assert "Intermittent or continuous:" in summary
+        assert "Cross-account:" in summary
         assert "xoxb-must-not-be-used" not in text
+        # the payroll function's env var and log secrets
         assert "hunter2-prod-Zq8" not in text
+        assert "xoxb-1111111111" not in text
+        if "escalation.json" in names:
+            escalated.append(summary)
+    if "(slack mode)" in stdout:
+        # Escalate was submitted before Export: that bundle carries the answers
+        assert escalated
+        assert "continuous (reported by the requester)" in escalated[0]
+        # the second account's function was read through its read-only role
+        assert "222222222222" in stdout
+        assert "Fixed since the previous run" in stdout
