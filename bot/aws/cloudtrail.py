@@ -18,8 +18,9 @@ What is asked (see `plan_lookups`, and docs/cloudtrail.md for the table):
 - ResourceName = the role name (global region and the function's), the role ARN (Lambda's
   sts:AssumeRole), the role's customer managed policy and boundary ARNs, the KMS keys, and
   the event sources, destinations, triggers, secrets, image repository and assumed roles;
-- last, a best-effort sweep of each region's most recent events without an attribute, kept
-  only when they bear on the function (its failure or truncation is not a gap).
+- last, best effort (kept only when they bear on the function; failure or truncation is not
+  a gap): EventName = RemovePermission / UpdateFunctionConfiguration (versioned names), and
+  each region's most recent events without an attribute.
 
 Partial reads: every lookup that fails (AccessDenied, throttled beyond retries, endpoint
 unreachable) becomes one `Gap(operation="cloudtrail:LookupEvents", resource="<attribute>=<value>
@@ -60,6 +61,8 @@ PAGE_SIZE = 50
 DEFAULT_MAX_PAGES = 5
 #: pages of the attribute-less sweep of a region's recent events
 SWEEP_PAGES = 2
+#: Lambda changes also looked up by event name (best effort)
+SWEPT_EVENTS = ("RemovePermission20150331v2", "UpdateFunctionConfiguration20150331v2")
 #: LookupEvents allows ~2 TPS per account and region.
 DEFAULT_CONCURRENCY = 2
 THROTTLE_CODES = frozenset(
@@ -101,8 +104,9 @@ class Lookup:
 
     @property
     def sweep(self) -> bool:
-        """A best-effort sweep: its failure or truncation is not a gap."""
-        return self.attribute is None
+        """A best-effort sweep (kept when it bears on the function): its failure or
+        truncation is not a gap."""
+        return self.keep == "bears-on-function"
 
 
 @dataclass
@@ -183,6 +187,11 @@ def plan_lookups(snapshot: Snapshot) -> list[Lookup]:
             lookups.append(Lookup("ResourceName", arn, parts[3] or region))
     # last: the most recent events of the regions, for whatever the indexed lookups miss
     # (resource names event history does not index); kept only when they bear on the function
+    # the changes that break functions most often, by event name (whatever their resource
+    # names look like in event history)
+    lookups.extend(
+        Lookup("EventName", name, region, keep="bears-on-function") for name in SWEPT_EVENTS
+    )
     for sweep_region in dict.fromkeys([region, iam_region]):
         lookups.append(Lookup(None, "", sweep_region, keep="bears-on-function"))
     return lookups
