@@ -426,6 +426,170 @@ def _healthy_full(acct: _Account) -> Scenario:
     )
 
 
+def _healthy_streams(acct: _Account) -> Scenario:
+    """Kinesis and DynamoDB stream mappings with the AWS managed execution policies."""
+    name = "activity-aggregator"
+    kinesis = acct.client("kinesis")
+    kinesis.create_stream(StreamName="activity", ShardCount=1)
+    stream_arn = kinesis.describe_stream_summary(StreamName="activity")["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    table = acct.client("dynamodb").create_table(
+        TableName="activity-state",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]
+    role = _role(
+        acct,
+        f"{name}-role",
+        managed=[
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole",
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole",
+        ],
+    )
+    _function(acct, name, role)
+    lam = acct.client("lambda")
+    for source in (stream_arn, table["LatestStreamArn"]):
+        lam.create_event_source_mapping(
+            EventSourceArn=source, FunctionName=name, StartingPosition="TRIM_HORIZON"
+        )
+    return Scenario(
+        key="healthy-streams",
+        title="Kinesis and DynamoDB stream mappings with the AWS managed policies (healthy)",
+        account=acct.account,
+        function_name=name,
+        healthy=True,
+        expected=[
+            Expected(
+                check=CHECK_MAPPING,
+                status=Status.PASS,
+                principal=role,
+                actions=["kinesis:GetRecords"],
+            ),
+            Expected(
+                check=CHECK_MAPPING,
+                status=Status.PASS,
+                principal=role,
+                actions=["dynamodb:GetRecords"],
+            ),
+        ],
+        doc="https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html",
+    )
+
+
+def _healthy_variants(acct: _Account) -> Scenario:
+    """Correct setups written differently: wildcards, a permissive boundary, other targets."""
+    name = "ledger-events"
+    region, account = acct.region, acct.account
+    sns = acct.client("sns")
+    failures = sns.create_topic(Name="ledger-failures")["TopicArn"]
+    bus_arn = acct.client("events").create_event_bus(Name="ledger")["EventBusArn"]
+    boundary = _managed_policy(
+        acct,
+        "workload-boundary",
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"}],
+        },
+    )
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Logs", "Effect": "Allow", "Action": "logs:*", "Resource": "*"},
+            {"Sid": "Failures", "Effect": "Allow", "Action": "sns:Publish", "Resource": failures},
+            {
+                "Sid": "Success",
+                "Effect": "Allow",
+                "Action": "events:PutEvents",
+                "Resource": bus_arn,
+            },
+        ],
+    }
+    role = _role(acct, f"{name}-role", inline={"ledger-events": policy}, boundary=boundary)
+    arn = _function(acct, name, role)
+    lam = acct.client("lambda")
+    lam.put_function_event_invoke_config(
+        FunctionName=name,
+        DestinationConfig={
+            "OnFailure": {"Destination": failures},
+            "OnSuccess": {"Destination": bus_arn},
+        },
+    )
+    # an IAM-authenticated URL: callers need their own permission, nothing to grant here
+    lam.create_function_url_config(FunctionName=name, AuthType="AWS_IAM")
+    # a rule on a custom bus, and a wildcard bucket permission with the account pinned
+    events = acct.client("events")
+    rule_arn = events.put_rule(
+        Name="ledger-closed", EventBusName="ledger", EventPattern=json.dumps({"source": ["ledger"]})
+    )["RuleArn"]
+    events.put_targets(
+        Rule="ledger-closed", EventBusName="ledger", Targets=[{"Id": "ledger", "Arn": arn}]
+    )
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="events-ledger-bus",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn=f"arn:aws:events:{region}:{account}:rule/ledger/*",
+    )
+    acct.client("s3").create_bucket(Bucket="acme-ledger-exports")
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="s3-ledger-buckets",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::acme-ledger-*",
+        SourceAccount=account,
+    )
+    acct.client("s3").put_bucket_notification_configuration(
+        Bucket="acme-ledger-exports",
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"Id": "exports", "LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}
+            ]
+        },
+    )
+    return Scenario(
+        key="healthy-variants",
+        title="Healthy: wildcards, a permissive boundary, SNS/EventBridge destinations, IAM URL",
+        account=account,
+        function_name=name,
+        healthy=True,
+        scan_triggers=True,
+        expected=[
+            Expected(
+                check=CHECK_DESTINATIONS,
+                status=Status.PASS,
+                principal=role,
+                actions=["sns:Publish"],
+            ),
+            Expected(
+                check=CHECK_DESTINATIONS,
+                status=Status.PASS,
+                principal=role,
+                actions=["events:PutEvents"],
+            ),
+            Expected(
+                check=CHECK_INVOKE,
+                status=Status.PASS,
+                principal="events.amazonaws.com",
+                actions=["lambda:InvokeFunction"],
+                source=rule_arn,
+            ),
+            Expected(
+                check=CHECK_INVOKE,
+                status=Status.PASS,
+                principal="s3.amazonaws.com",
+                actions=["lambda:InvokeFunction"],
+                source="arn:aws:s3:::acme-ledger-exports",
+            ),
+        ],
+        doc="https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html",
+    )
+
+
 def _sns_ok(acct: _Account) -> Scenario:
     name = "orders-notify"
     role = _role(acct, f"{name}-role", managed=[BASIC_EXECUTION])
@@ -1459,6 +1623,8 @@ REMEDIES: dict[str, Callable[[_Account, Scenario], None]] = {
 PRIMARY_SEEDERS: dict[str, Seeder] = {
     "healthy": _healthy,
     "healthy-full": _healthy_full,
+    "healthy-streams": _healthy_streams,
+    "healthy-variants": _healthy_variants,
     "sns-ok": _sns_ok,
     "trust-wrong": _trust_wrong,
     "vpc-no-eni": _vpc_no_eni,
