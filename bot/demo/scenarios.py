@@ -1499,6 +1499,102 @@ def _apigw_ok(acct: _Account) -> Scenario:
     )
 
 
+def _role_deleted(acct: _Account) -> Scenario:
+    name = "cleanup-job"
+    role = _role(acct, f"{name}-role", managed=[BASIC_EXECUTION])
+    _function(acct, name, role)
+    # someone "cleaned up unused roles"
+    iam = acct.client("iam")
+    iam.detach_role_policy(RoleName=f"{name}-role", PolicyArn=BASIC_EXECUTION)
+    iam.delete_role(RoleName=f"{name}-role")
+    return Scenario(
+        key="role-deleted",
+        title="The execution role was deleted",
+        account=acct.account,
+        function_name=name,
+        healthy=False,
+        expected=[
+            Expected(
+                check=CHECK_TRUST, principal="lambda.amazonaws.com", actions=["sts:AssumeRole"]
+            )
+        ],
+        doc="https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html",
+    )
+
+
+def _sqs_queue_policy_deny(acct: _Account) -> Scenario:
+    name = "audit-consumer"
+    queue_arn = f"arn:aws:sqs:{acct.region}:{acct.account}:audit-events"
+    role = _role(
+        acct,
+        f"{name}-role",
+        managed=[
+            BASIC_EXECUTION,
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
+        ],
+    )
+    # the queue only talks to the producer role: the consumer was forgotten
+    producer = f"arn:aws:iam::{acct.account}:role/audit-producer"
+    queue_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyTheProducer",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:*",
+                "Resource": queue_arn,
+                "Condition": {"StringNotEquals": {"aws:PrincipalArn": producer}},
+            }
+        ],
+    }
+    acct.client("sqs").create_queue(
+        QueueName="audit-events", Attributes={"Policy": json.dumps(queue_policy)}
+    )
+    _function(acct, name, role)
+    acct.client("lambda").create_event_source_mapping(
+        EventSourceArn=queue_arn, FunctionName=name, BatchSize=10
+    )
+    return Scenario(
+        key="sqs-queue-policy-deny",
+        title="SQS queue policy denies everyone but the producer (the consumer role included)",
+        account=acct.account,
+        function_name=name,
+        healthy=False,
+        expected=[
+            Expected(
+                check=CHECK_MAPPING,
+                principal=role,
+                actions=["sqs:ReceiveMessage"],
+                denied_by=["resource"],
+            )
+        ],
+        doc="https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-using-identity-based-policies.html",
+    )
+
+
+def _destination_lambda(acct: _Account) -> Scenario:
+    name = "order-placed"
+    target = f"arn:aws:lambda:{acct.region}:{acct.account}:function:order-fulfil"
+    _function(acct, "order-fulfil", _role(acct, "order-fulfil-role", managed=[BASIC_EXECUTION]))
+    role = _role(acct, f"{name}-role", managed=[BASIC_EXECUTION])
+    _function(acct, name, role)
+    acct.client("lambda").put_function_event_invoke_config(
+        FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": target}}
+    )
+    return Scenario(
+        key="destination-lambda",
+        title="On-success destination is another function the role may not invoke",
+        account=acct.account,
+        function_name=name,
+        healthy=False,
+        expected=[
+            Expected(check=CHECK_DESTINATIONS, principal=role, actions=["lambda:InvokeFunction"])
+        ],
+        doc="https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html",
+    )
+
+
 def _read_only_role(acct: _Account, trusted_account: str) -> None:
     """The `LambdaWhyReadOnly` role lambda-why assumes in this account (docs/deploy.md)."""
     _role(
@@ -1647,6 +1743,9 @@ PRIMARY_SEEDERS: dict[str, Seeder] = {
     "public-invoke": _public_invoke,
     "apigw-no-permission": _apigw_no_permission,
     "apigw-ok": _apigw_ok,
+    "role-deleted": _role_deleted,
+    "sqs-queue-policy-deny": _sqs_queue_policy_deny,
+    "destination-lambda": _destination_lambda,
 }
 #: seeders of every other account
 OTHER_SEEDERS: dict[str, Seeder] = {
