@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -40,7 +40,7 @@ from bot.demo.run import (
 )
 from bot.demo.scenarios import Scenario, remedy
 from bot.slack.actions import ActionId
-from bot.slack.double import Message, SlackDouble, SlackSender
+from bot.slack.double import Message, SlackDouble, SlackSender, Upload
 from bot.slack.refs import ThreadRef
 from bot.web import SERVICES, Services, build_web_app
 from bot.worker import AccessFactory
@@ -66,6 +66,8 @@ class Thread:
     scenario: Scenario
     ref: ThreadRef
     ack: dict[str, Any]
+    #: uploads into the thread, each with the number of replies posted before it
+    uploads: list[tuple[int, Upload]] = field(default_factory=list)
 
 
 @asynccontextmanager
@@ -298,6 +300,8 @@ async def _export(
         lambda: double.completed_uploads()[before:], within=STEP_TIMEOUT, what="bundle upload"
     )
     upload = uploads[0]
+    replies = len(double.thread(DEMO_CHANNEL, thread.ref.thread_ts)) - 1
+    thread.uploads.append((replies, upload))
     path = out_dir / Path(upload.filename).name
     await asyncio.to_thread(path.write_bytes, upload.content)
     return path
@@ -307,20 +311,9 @@ def _print_thread(out: TextIO, double: SlackDouble, thread: Thread, result: Scen
     messages = double.thread(DEMO_CHANNEL, thread.ref.thread_ts)
     parent = next(m for m in messages if m.ts == thread.ref.parent_ts)
     replies = [_as_dict(m) for m in messages if m.ts != parent.ts]
-    for upload in double.completed_uploads():
-        if upload.thread_ts == thread.ref.thread_ts:
-            replies.append(
-                {
-                    "text": upload.initial_comment or "",
-                    "files": [
-                        {
-                            "name": upload.filename,
-                            "title": upload.title,
-                            "size": len(upload.content),
-                        }
-                    ],
-                }
-            )
+    for position, upload in reversed(thread.uploads):
+        file = {"name": upload.filename, "title": upload.title, "size": len(upload.content)}
+        replies.insert(position, {"text": upload.initial_comment or "", "files": [file]})
     ack = [thread.ack] if thread.ack else []
     render.thread(
         out,
