@@ -65,6 +65,17 @@ _NAMES = {
     PolicyType.RCP: "resource control policy",
 }
 
+#: enum members bound once (attribute access on an Enum class is slow in the hot path)
+_IDENTITY = PolicyType.IDENTITY
+_RESOURCE = PolicyType.RESOURCE
+_BOUNDARY = PolicyType.BOUNDARY
+_SESSION = PolicyType.SESSION
+_SCP = PolicyType.SCP
+_RCP = PolicyType.RCP
+_ALLOWED = Verdict.ALLOWED
+_IMPLICIT = Verdict.IMPLICIT_DENY
+_EXPLICIT = Verdict.EXPLICIT_DENY
+
 Hit = tuple[PolicyType, Policy, Statement]
 #: policy types that only limit (they never grant on their own)
 _GUARDRAILS = frozenset({PolicyType.BOUNDARY, PolicyType.SESSION, PolicyType.SCP, PolicyType.RCP})
@@ -101,7 +112,7 @@ class _Scan:
     def policy(self, policy: Policy, ptype: PolicyType) -> int:
         """Record the policy's matching statements; the best principal match of an Allow."""
         best = NO_MATCH
-        principal_required = ptype is PolicyType.RESOURCE
+        principal_required = ptype is _RESOURCE
         action = self.action
         ctx = self.ctx
         for statement in policy.applicable(action, self.resource):
@@ -229,28 +240,28 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     scan = _Scan(action, resource, ctx, caller, boundary_attached)
     scp_failed = rcp_failed = False
     if policies.scp is not None and iam and not caller.service_linked:
-        scp_failed = scan.levels(policies.scp, PolicyType.SCP)
+        scp_failed = scan.levels(policies.scp, _SCP)
     if policies.rcp is not None and kind != SERVICE and not caller.service_linked:
-        rcp_failed = scan.levels(policies.rcp, PolicyType.RCP)
+        rcp_failed = scan.levels(policies.rcp, _RCP)
     identity_allows = boundary_allows = session_allows = False
     if iam and kind != ROOT:
         for policy in policies.identity:
-            if scan.policy(policy, PolicyType.IDENTITY):
+            if scan.policy(policy, _IDENTITY):
                 identity_allows = True
         if policies.boundary is not None:
-            boundary_allows = bool(scan.policy(policies.boundary, PolicyType.BOUNDARY))
+            boundary_allows = bool(scan.policy(policies.boundary, _BOUNDARY))
         if policies.session is not None:
-            session_allows = bool(scan.policy(policies.session, PolicyType.SESSION))
+            session_allows = bool(scan.policy(policies.session, _SESSION))
     resource_best = NO_MATCH
     if policies.resource is not None:
-        resource_best = scan.policy(policies.resource, PolicyType.RESOURCE)
+        resource_best = scan.policy(policies.resource, _RESOURCE)
     allows, denies = scan.allows, scan.denies
 
     if denies:
         types = {hit[0] for hit in denies}
         denied_by = [t for t in ORDER if t in types]
         return _decision(
-            verdict=Verdict.EXPLICIT_DENY,
+            verdict=_EXPLICIT,
             denied_by=denied_by,
             statements=[_ref(hit) for hit in denies],
             explanation="Explicitly denied by "
@@ -265,10 +276,10 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
         strict = policies.resource is not None and strict_resource_policy(action, resource)
         if kind == ROOT:
             if same_account and strict and resource_best == NO_MATCH:
-                failed.append(PolicyType.RESOURCE)
+                failed.append(_RESOURCE)
                 notes.append("a key policy or trust policy must allow even the root user")
             elif not same_account and resource_best < ACCOUNT_MATCH:
-                failed.append(PolicyType.RESOURCE)
+                failed.append(_RESOURCE)
                 notes.append(
                     "cross-account request: the resource-based policy must name the caller's "
                     "account"
@@ -278,14 +289,14 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
             if same_account and strict:
                 if resource_best == NO_MATCH:
                     if not identity_allows:
-                        failed.append(PolicyType.IDENTITY)
-                    failed.append(PolicyType.RESOURCE)
+                        failed.append(_IDENTITY)
+                    failed.append(_RESOURCE)
                     notes.append(
                         "a KMS key policy or role trust policy must allow (or name the "
                         "account) even within the account"
                     )
                 elif resource_best == ACCOUNT_MATCH and not identity_allows:
-                    failed.append(PolicyType.IDENTITY)
+                    failed.append(_IDENTITY)
                 bypass = resource_best == DIRECT_MATCH and kind in (
                     USER,
                     ASSUMED_ROLE,
@@ -299,9 +310,9 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
                     FEDERATED_USER,
                 )
                 if not (identity_allows or grants):
-                    failed.append(PolicyType.IDENTITY)
+                    failed.append(_IDENTITY)
                     if policies.resource is not None:
-                        failed.append(PolicyType.RESOURCE)
+                        failed.append(_RESOURCE)
                         if resource_best == ACCOUNT_MATCH:
                             notes.append(
                                 "the resource-based policy names only the account, which "
@@ -309,9 +320,9 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
                             )
             else:
                 if not identity_allows:
-                    failed.append(PolicyType.IDENTITY)
+                    failed.append(_IDENTITY)
                 if resource_best < ACCOUNT_MATCH:
-                    failed.append(PolicyType.RESOURCE)
+                    failed.append(_RESOURCE)
                 if not identity_allows or resource_best < ACCOUNT_MATCH:
                     notes.append(
                         "cross-account request: both the identity-based policy and the "
@@ -319,19 +330,19 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
                     )
             if not bypass:
                 if policies.boundary is not None and not boundary_allows:
-                    failed.append(PolicyType.BOUNDARY)
+                    failed.append(_BOUNDARY)
                 if policies.session is not None and not session_allows:
-                    failed.append(PolicyType.SESSION)
+                    failed.append(_SESSION)
     elif resource_best == NO_MATCH:
-        failed.append(PolicyType.RESOURCE)
+        failed.append(_RESOURCE)
         who = {SERVICE: "a service principal", ANONYMOUS: "an anonymous caller"}.get(
             kind, "this principal"
         )
         notes.append(f"for {who} only the resource-based policy can allow")
     if scp_failed:
-        failed.append(PolicyType.SCP)
+        failed.append(_SCP)
     if rcp_failed:
-        failed.append(PolicyType.RCP)
+        failed.append(_RCP)
 
     refs = [_ref(hit) for hit in allows]
     if not failed:
@@ -341,7 +352,7 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
         else:
             why = f"{', '.join(granted)} allow{'s' if len(granted) == 1 else ''} {request.action}"
         return _decision(
-            verdict=Verdict.ALLOWED,
+            verdict=_ALLOWED,
             denied_by=[],
             statements=refs,
             explanation=f"Allowed: {why} on {resource}, and nothing denies it.",
@@ -352,7 +363,7 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     if notes:
         explanation += f" ({'; '.join(notes)})"
     return _decision(
-        verdict=Verdict.IMPLICIT_DENY,
+        verdict=_IMPLICIT,
         denied_by=ordered,
         statements=refs,
         explanation=explanation + ".",
