@@ -57,6 +57,14 @@ ESCALATION_ANSWERS = {
     "impact": "payroll exports have stopped; finance is waiting for the nightly file",
     "notes": "started after the key policy was tightened",
 }
+#: the function mentioned in an incident thread, in order of preference
+MENTION_KEYS = ("events-no-permission", "sqs-no-receive", "vpc-boundary")
+INCIDENT_CHANNEL = "C0INCIDENT"
+INCIDENT_TS = "1700000000.000100"
+INCIDENT_ALERT = (
+    "ALARM: {name}-errors in us-east-1 — Errors > 0 for 3 datapoints within 15 minutes "
+    "(posted by AWS Chatbot)"
+)
 #: how long to wait for one thing the app does (a post, a modal, an upload)
 STEP_TIMEOUT = 20.0
 
@@ -198,6 +206,11 @@ async def _script(
         path = await _export(double, sender, thread, out_dir)
         results[thread.scenario.key].bundle = path
 
+    # @lambda-why in an incident thread: the answer goes in that thread
+    mentioned = _pick(broken, MENTION_KEYS)
+    if mentioned is not None:
+        await _mention(services, double, sender, mentioned.scenario)
+
     # Rerun after a fix (after the exports: the bundles show the problem)
     rerun = _pick(broken, RERUN_KEYS)
     if rerun is not None:
@@ -209,6 +222,8 @@ async def _script(
     render.ephemeral_reply(out, "/lambda-why not a function!", bad.json() or {})
     for thread in threads:
         _print_thread(out, double, thread, results[thread.scenario.key])
+    if mentioned is not None:
+        _print_incident(out, double, mentioned.scenario)
     escalation_posts = [m for m in double.messages.values() if m.channel == DEMO_ESCALATION_CHANNEL]
     for post in escalation_posts:
         render.thread(out, f"#escalations ({DEMO_ESCALATION_CHANNEL})", _as_dict(post), [])
@@ -289,6 +304,34 @@ async def _escalate(double: SlackDouble, sender: SlackSender, thread: Thread) ->
         within=STEP_TIMEOUT,
         what="escalation posts",
     )
+
+
+async def _mention(
+    services: Services, double: SlackDouble, sender: SlackSender, scenario: Scenario
+) -> None:
+    """`@lambda-why can you look at <arn>?` as a reply in an alarm's incident thread."""
+    reply = await sender.mention(
+        f"can you look at {scenario.function_arn}?",
+        user="U0BOB",
+        channel=INCIDENT_CHANNEL,
+        ts="1700000000.000200",
+        thread_ts=INCIDENT_TS,
+    )
+    if reply.status != 200:
+        raise RuntimeError(f"the mention answered HTTP {reply.status}: {reply.body[:200]}")
+    await double.wait_for(
+        lambda: double.thread(INCIDENT_CHANNEL, INCIDENT_TS),
+        within=STEP_TIMEOUT,
+        what="the answer in the incident thread",
+    )
+    await services.drain()
+
+
+def _print_incident(out: TextIO, double: SlackDouble, scenario: Scenario) -> None:
+    alert = {"text": INCIDENT_ALERT.format(name=scenario.function_name)}
+    mention = {"text": f"<@U0BOB>: @lambda-why can you look at {scenario.function_arn}?"}
+    replies = [mention] + [_as_dict(m) for m in double.thread(INCIDENT_CHANNEL, INCIDENT_TS)]
+    render.thread(out, f"#incident-4711 · @lambda-why in a thread ({scenario.key})", alert, replies)
 
 
 async def _export(

@@ -78,3 +78,5 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         # the second account's function was read through its read-only role
         assert "222222222222" in stdout
         assert "Fixed since the previous run" in stdout
+        # the mention in an incident thread is answered there
+        assert "#incident-4711" in stdout
