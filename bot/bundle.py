@@ -382,9 +382,8 @@ def _json_bytes(value: Any, known: Iterable[str]) -> bytes:
 
 def bundle_name(report: Report) -> str:
     """`lambda-why-<function>-<UTC time>.zip`."""
-    name = report.function.rsplit(":", 1)[-1] if ":function:" in report.function else "function"
-    if ":function:" in report.function:
-        name = report.function.split(":function:", 1)[1].replace(":", "-")
+    _, marker, rest = report.function.partition(":function:")
+    name = rest.replace(":", "-") if marker else "function"
     return f"lambda-why-{name}-{report.checked_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.zip"
 
 
