@@ -234,6 +234,27 @@ def occurrence(snapshot: Snapshot, escalation: dict[str, str] | None) -> str:
     return "unknown"
 
 
+def _statements(policy: dict[str, Any] | None) -> list[dict[str, Any]]:
+    raw = (policy or {}).get("Statement") or []
+    items = raw if isinstance(raw, list) else [raw]
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _statement_line(statement: dict[str, Any]) -> str:
+    """`Sid: Allow <principal> <actions> [if <condition>]`, compact."""
+    principal = statement.get("Principal")
+    if isinstance(principal, dict):
+        principal = ", ".join(
+            str(v) for vs in principal.values() for v in (vs if isinstance(vs, list) else [vs])
+        )
+    action = statement.get("Action") or statement.get("NotAction") or ""
+    actions = ", ".join(action) if isinstance(action, list) else str(action)
+    condition = statement.get("Condition")
+    when = f" if {json.dumps(condition, separators=(',', ':'))}" if condition else ""
+    sid = statement.get("Sid") or "(no Sid)"
+    return f"{sid}: {statement.get('Effect', '?')} {principal or '?'} {actions}{when}"
+
+
 def _time(value: datetime | None) -> str:
     return utc_iso(value) if value is not None else "unknown"
 
@@ -315,7 +336,14 @@ def summary_text(
             out.append(f"  boundary:         {role.boundary.label}")
     for assumed in snapshot.assumed_roles:
         out.append(f"Role assumed by the code: {assumed.arn}")
-    out.append(f"Resource policy:    {'present' if snapshot.resource_policy else 'none'}")
+    statements = _statements(snapshot.resource_policy)
+    out.append(
+        f"Resource policy:    {len(statements)} statement(s)"
+        if statements
+        else "Resource policy:    none"
+    )
+    for statement in statements:
+        out.append(f"  {_statement_line(statement)}")
     if snapshot.organization is None or (
         snapshot.organization.scp is None and snapshot.organization.rcp is None
     ):

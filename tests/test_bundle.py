@@ -300,6 +300,29 @@ def test_roles_the_code_assumes_are_listed_and_cross_account() -> None:
     assert f"Cross-account:      yes — arn:aws:iam::{OTHER}:role/reports-writer" in summary
 
 
+def test_resource_policy_statements_are_listed() -> None:
+    snapshot = _snapshot()
+    snapshot.resource_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "s3-uploads",
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "lambda:InvokeFunction",
+                "Resource": FN,
+                "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::acme-uploads"}},
+            }
+        ],
+    }
+    summary = _open(build_bundle(_report(), snapshot))["summary.txt"]
+    assert "Resource policy:    1 statement(s)" in summary
+    assert (
+        "s3-uploads: Allow s3.amazonaws.com lambda:InvokeFunction if "
+        '{"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::acme-uploads"}}'
+    ) in summary
+
+
 def test_nothing_to_go_on_is_unknown() -> None:
     snapshot = _snapshot()
     snapshot.logs = []
