@@ -5,6 +5,7 @@ no config file, only the documented environment)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -39,39 +40,42 @@ def moto() -> Iterator[MotoEndpoint]:
         yield endpoint
 
 
-@pytest.fixture
-async def serve_process(
-    moto: MotoEndpoint, double: SlackDouble, tmp_path: Path
-) -> AsyncIterator[tuple[str, SlackDouble, list]]:
-    scenarios = seed_sync(moto.endpoint_url, only=["vpc-no-eni"])
-    port = _free_port()
+def process_env(
+    moto: MotoEndpoint, double: SlackDouble, tmp_path: Path, **extra: str
+) -> dict[str, str]:
     empty = tmp_path / "empty"
     empty.write_text("")
-    env = {
+    return {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path),
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": double.url,
-        "PORT": str(port),
         "AWS_CONFIG_FILE": str(empty),
         "AWS_SHARED_CREDENTIALS_FILE": str(empty),
         **moto.client_env(),
+        **extra,
     }
+
+
+@contextlib.asynccontextmanager
+async def serving(env: dict[str, str], cwd: Path) -> AsyncIterator[str]:
+    """`lambda-why serve` in a subprocess until the block ends; yields its base URL."""
+    port = _free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "serve",
-        cwd=str(tmp_path),
-        env=env,
+        cwd=str(cwd),
+        env={**env, "PORT": str(port)},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session:
-            for _ in range(100):
+            for _ in range(150):
                 try:
                     async with session.get(f"{base}/healthz") as resp:
                         if resp.status == 200:
@@ -80,11 +84,25 @@ async def serve_process(
                     await asyncio.sleep(0.1)
             else:
                 raise AssertionError("serve did not become healthy")
-        yield base, double, scenarios
+        yield base
     finally:
-        proc.terminate()
-        _out, err = await asyncio.wait_for(proc.communicate(), timeout=20)
+        if proc.returncode is None:
+            proc.terminate()
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
         assert proc.returncode == 0, err.decode()[-2000:]
+        # one JSON audit line per request on stdout
+        for line in out.decode().splitlines():
+            json.loads(line)
+
+
+@pytest.fixture
+async def serve_process(
+    moto: MotoEndpoint, double: SlackDouble, tmp_path: Path
+) -> AsyncIterator[tuple[str, SlackDouble, list]]:
+    moto.reset()
+    scenarios = seed_sync(moto.endpoint_url, only=["vpc-no-eni"])
+    async with serving(process_env(moto, double, tmp_path), tmp_path) as base:
+        yield base, double, scenarios
 
 
 async def test_serve_end_to_end_with_moto(serve_process: tuple[str, SlackDouble, list]) -> None:
@@ -123,3 +141,79 @@ async def test_serve_end_to_end_with_moto(serve_process: tuple[str, SlackDouble,
             async with session.get(f"{base}/readyz") as resp:
                 assert resp.status == 200
         assert 'lambda_why_slack_requests_total{kind="command",outcome="queued"} 1.0' in metrics
+
+
+async def test_serve_with_redis_and_a_burst_worker(
+    moto: MotoEndpoint, double: SlackDouble, tmp_path: Path, redis_url: str
+) -> None:
+    moto.reset()
+    scenarios = seed_sync(moto.endpoint_url, only=["sqs-no-receive"])
+    function = scenarios[0].function_arn
+    env = process_env(moto, double, tmp_path, REDIS_URL=redis_url)
+    async with serving(env, tmp_path) as base:
+        async with SlackSender(f"{base}/slack/events", SECRET, double=double) as sender:
+            reply = await sender.command(function)
+            assert "Checking" in reply.json()["text"]
+        async with aiohttp.ClientSession() as session, session.get(f"{base}/readyz") as resp:
+            assert resp.status == 200
+        await asyncio.sleep(0.3)
+        assert not double.calls_to("chat.postMessage")
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "worker",
+            "--burst",
+            cwd=str(tmp_path),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(worker.communicate(), timeout=120)
+        assert worker.returncode == 0, err.decode()[-2000:]
+        audit = [json.loads(line) for line in out.decode().splitlines()]
+        assert [a["outcome"] for a in audit if a["event"] == "job_finished"] == ["done"]
+    parent = next(m for m in double.messages.values() if m.thread_ts is None)
+    assert parent.updates >= 1
+    assert "Rerun" in json.dumps(parent.blocks)
+    thread = json.dumps([m.blocks for m in double.thread(parent.channel, parent.ts)])
+    assert "sqs:ReceiveMessage" in thread
+
+
+async def test_worker_stops_on_sigterm(
+    moto: MotoEndpoint, double: SlackDouble, tmp_path: Path, redis_url: str
+) -> None:
+    env = process_env(moto, double, tmp_path, REDIS_URL=redis_url)
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "worker",
+        cwd=str(tmp_path),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await asyncio.sleep(3)
+    assert worker.returncode is None
+    worker.terminate()
+    _out, err = await asyncio.wait_for(worker.communicate(), timeout=15)
+    assert worker.returncode == 0, err.decode()[-2000:]
+
+
+async def test_worker_needs_redis(tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "worker",
+        cwd=str(tmp_path),
+        env={"PATH": os.environ.get("PATH", ""), "SLACK_BOT_TOKEN": TOKEN},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _out, err = await proc.communicate()
+    assert proc.returncode == 2
+    assert err.decode().strip().splitlines() == [
+        "lambda-why: REDIS_URL is not set: without it `lambda-why serve` runs the jobs itself"
+    ]
