@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.queue import CheckJob, ExplainJob, JobContext
 from bot.report import Finding, Report
@@ -129,7 +131,13 @@ class JobRunner:
 
     async def _run_check(self, job: CheckJob, ctx: JobContext, started: float) -> dict[str, Any]:
         tr = Translator(job.requester.locale)
-        thread, status_ts = await self._open(job, tr)
+        try:
+            thread, status_ts = await self._open(job, tr)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", exc))
+            await self._tell_requester(job, tr("error.cannot_post", error=error))
+            audit("job_finished", job=job.id, outcome="cannot_post", error=error)
+            return {"outcome": "cannot_post", "error": error}
         audit(
             "job_started",
             job=job.id,
@@ -329,6 +337,20 @@ class JobRunner:
         return {"outcome": "done", "findings": len(outcome.findings)}
 
     # -------------------------------------------------------------------------- Slack I/O
+
+    async def _tell_requester(self, job: CheckJob, text: str) -> None:
+        """Say something only the requester sees, when the channel cannot be posted in."""
+        req = job.requester
+        try:
+            if req.response_url:
+                webhook = AsyncWebhookClient(req.response_url)
+                await webhook.send(text=text, response_type="ephemeral", replace_original=False)
+            else:
+                await self.client.chat_postEphemeral(
+                    channel=req.channel, user=req.user, thread_ts=req.thread_ts, text=text
+                )
+        except (SlackApiError, OSError) as exc:
+            log.warning("could not tell %s: %s", req.user, exc)
 
     async def _post(self, channel: str, thread_ts: str | None, message: m.SlackMessage) -> str:
         response = await self.client.chat_postMessage(

@@ -52,6 +52,10 @@ class LocaleResolver:
         except SlackApiError as exc:
             log.warning("users.info %s failed: %s", user, exc.response.get("error"))
             raw = None
+        except (OSError, TimeoutError, ValueError) as exc:
+            # the locale is a nicety: a Web API hiccup must not fail the request
+            log.warning("users.info %s failed: %s", user, exc)
+            raw = None
         locale = normalise_locale(raw)
         self._cache[user] = (time.monotonic() + self.ttl, locale)
         return locale

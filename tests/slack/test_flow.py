@@ -475,3 +475,20 @@ async def test_failed_check_says_why(double: SlackDouble) -> None:
         assert "Rerun" in button_texts(parent)[ActionId.RERUN]
     finally:
         await app.close()
+
+
+async def test_channel_the_bot_cannot_post_in(served: Served) -> None:
+    double = served.double
+    double.failures["chat.postMessage"] = "not_in_channel"
+    await served.sender.command(FUNCTION)
+    await served.drain()
+    [response] = double.responses
+    assert "not_in_channel" in response["text"]
+    assert "/invite" in response["text"]
+    assert response["response_type"] == "ephemeral"
+
+
+async def test_users_info_failure_falls_back_to_english(served: Served) -> None:
+    served.double.failures["users.info"] = "user_not_found"
+    body = (await served.sender.command("help")).json()
+    assert "explain" in body["text"] or "explain" in json.dumps(body["blocks"])
