@@ -94,6 +94,9 @@ class SlackDouble:
         #: method -> error to answer (once) instead of success
         self.failures: dict[str, str] = {}
         self._ts = itertools.count(1)
+        #: Socket Mode: open connections, and what the app sent back (acks)
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_received: list[dict[str, Any]] = []
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
 
@@ -116,6 +119,7 @@ class SlackDouble:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{name}", self._response)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -127,6 +131,8 @@ class SlackDouble:
         return self
 
     async def stop(self) -> None:
+        for socket in list(self.sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -339,8 +345,44 @@ class SlackDouble:
             "has_more": False,
         }
 
+    def _m_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://{self.host}:{self.port}/socket"}
+
     def _m_conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": {"id": params.get("channel")}}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """A Socket Mode connection: say hello, then record what the app sends."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1, "debug_info": {}})
+        await self._notify()
+        try:
+            async for message in socket:
+                if message.type == aiohttp.WSMsgType.TEXT:
+                    self.socket_received.append(json.loads(message.data))
+                    await self._notify()
+        finally:
+            self.sockets.remove(socket)
+        return socket
+
+    async def socket_send(self, envelope_type: str, payload: dict[str, Any]) -> str:
+        """Deliver a Socket Mode envelope to the connected app; returns its envelope id."""
+        if not self.sockets:
+            raise RuntimeError("no Socket Mode connection")
+        envelope_id = uuid.uuid4().hex
+        await self.sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": envelope_type,
+                "payload": payload,
+                "accepts_response_payload": envelope_type != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return envelope_id
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
