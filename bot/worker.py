@@ -323,6 +323,9 @@ class JobRunner:
             outcome = await self.explain(job)
         except expected_errors() as exc:
             outcome = ExplainOutcome(parsed=None, error=str(exc))
+        except Exception as exc:
+            log.exception("explain %s failed", job.id)
+            outcome = ExplainOutcome(parsed=None, error=f"{type(exc).__name__}: {exc}")
         if outcome.parsed is None and outcome.error is None:
             await self._post(
                 req.channel, req.thread_ts, m.note_message(tr("error.not_access_error"))

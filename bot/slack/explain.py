@@ -1,37 +1,26 @@
-"""`/lambda-why explain` as a job: parse the pasted error, then evaluate when possible.
+"""`/lambda-why explain` as a job: parse the pasted error, then read and evaluate.
 
-Parsing is the explain helper's `bot.explain.parser.parse_message`. Evaluation (reading
-the policies involved and running them through the evaluator) is the explain command's
-`bot.cli.explain.evaluate_parsed(access, parsed) -> list[Finding]` when it is installed;
-without it the answer is what the message itself says.
+Parsing is `bot.explain.parser.parse_message`; evaluation reads what the message names with
+the explain command's `bot.cli.explain.gather_inputs(access, parsed)` and runs
+`bot.explain.evaluate.explain_findings(parsed, inputs)` — the same as `lambda-why explain`.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.queue import ExplainJob
 from bot.report import Finding
 from bot.worker import AccessFactory, ExplainFn, ExplainOutcome
 
-Evaluator = Callable[[Any, Any], Awaitable[list[Finding]]]
 
+async def evaluate(access: Any, parsed: Any) -> list[Finding]:
+    """Read the principal, resource policy and organization policies; evaluate."""
+    from bot.cli.explain import gather_inputs
+    from bot.explain.evaluate import explain_findings
 
-def _evaluator() -> Evaluator | None:
-    for module_name, attr in (
-        ("bot.cli.explain", "evaluate_parsed"),
-        ("bot.explain", "evaluate_parsed"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        function = getattr(module, attr, None)
-        if callable(function):
-            return function  # type: ignore[no-any-return]
-    return None
+    inputs = await gather_inputs(access, parsed)
+    return explain_findings(parsed, inputs)
 
 
 def make_explain(access_factory: AccessFactory | None) -> ExplainFn | None:
@@ -45,8 +34,7 @@ def make_explain(access_factory: AccessFactory | None) -> ExplainFn | None:
         if parsed is None:
             return ExplainOutcome(parsed=None)
         contract = parsed.contract_dict()
-        evaluate = _evaluator()
-        if evaluate is None or access_factory is None or job.account is None:
+        if access_factory is None:
             return ExplainOutcome(parsed=contract)
         try:
             findings = await evaluate(access_factory(job.requester.user), parsed)

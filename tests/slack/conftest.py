@@ -210,6 +210,7 @@ async def serve(
     redis_url: str | None = None,
     settings: Settings | None = None,
     queue: Any = None,
+    explain: Any = None,
 ) -> Served:
     diagnosis = diagnosis or FakeDiagnosis()
     settings = settings or settings_for(double, redis_url)
@@ -219,6 +220,7 @@ async def serve(
         access_factory=lambda who: FakeAccess(),
         diagnose=diagnosis,
         queue=queue,
+        explain=explain,
     )
     app = build_web_app(settings, config or FileConfig(), services=services)
     server = TestServer(app)

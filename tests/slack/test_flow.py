@@ -492,3 +492,53 @@ async def test_users_info_failure_falls_back_to_english(served: Served) -> None:
     served.double.failures["users.info"] = "user_not_found"
     body = (await served.sender.command("help")).json()
     assert "explain" in body["text"] or "explain" in json.dumps(body["blocks"])
+
+
+DENIED = (
+    "An error occurred (AccessDeniedException) when calling the ReceiveMessage operation: "
+    "User: arn:aws:sts::111111111111:assumed-role/orders-role/orders is not authorized to "
+    "perform: sqs:ReceiveMessage on resource: arn:aws:sqs:us-east-1:111111111111:orders "
+    "because no identity-based policy allows the sqs:ReceiveMessage action"
+)
+
+
+async def test_explain_command_and_mention(double: SlackDouble) -> None:
+    from bot.worker import ExplainOutcome
+
+    seen: list[Any] = []
+
+    async def explain(job: Any) -> ExplainOutcome:
+        from bot.explain.parser import parse_message
+
+        seen.append(job)
+        parsed = parse_message(job.message)
+        assert parsed is not None
+        return ExplainOutcome(
+            parsed=parsed.contract_dict(),
+            findings=[finding("explain", actions=["sqs:ReceiveMessage"])],
+        )
+
+    app = await serve(double, explain=explain)
+    try:
+        body = (await app.sender.command(f"explain {DENIED}")).json()
+        assert "Explaining" in body["text"]
+        await app.drain()
+        root = parent_of(double)
+        assert "sqs:ReceiveMessage" in all_text(root)
+        assert "implicit_deny" in all_text(root)
+        replies = [m for m in double.thread(CHANNEL, root.ts) if m.ts != root.ts]
+        assert any("explain is fail" in m.text for m in replies)
+        # a mention carrying the error is explained in the mention's thread
+        await app.sender.mention(f"help? {DENIED}", ts="1700000900.000001", channel="C0OTHER")
+        await double.wait_for(lambda: len(seen) == 2, what="explain job")
+        await app.drain()
+        posts = [c for c in double.calls_to("chat.postMessage") if c.params["channel"] == "C0OTHER"]
+        assert posts
+        assert all(p.params.get("thread_ts") == "1700000900.000001" for p in posts)
+        # an explain naming an account the channel may not check is refused
+        foreign = DENIED.replace("111111111111", "222222222222")
+        body = (await app.sender.command(f"explain {foreign}")).json()
+        assert "222222222222" in body["text"]
+        assert len(seen) == 2
+    finally:
+        await app.close()

@@ -141,6 +141,35 @@ async def test_serve_end_to_end_with_moto(serve_process: tuple[str, SlackDouble,
             async with session.get(f"{base}/readyz") as resp:
                 assert resp.status == 200
         assert 'lambda_why_slack_requests_total{kind="command",outcome="queued"} 1.0' in metrics
+        # explain, with the policies read from moto and evaluated
+        role = scenarios[0].role_arn.split("/")[-1]
+        message = (
+            f"User: arn:aws:sts::{scenarios[0].account}:assumed-role/{role}/session is not "
+            "authorized to perform: ec2:CreateNetworkInterface on resource: "
+            f"arn:aws:ec2:us-east-1:{scenarios[0].account}:network-interface/* because no "
+            "identity-based policy allows the ec2:CreateNetworkInterface action"
+        )
+        reply = await sender.command(f"explain {message}", channel="C0EXPLAIN")
+        assert "Explaining" in reply.json()["text"]
+        root = await double.wait_for(
+            lambda: next(
+                (
+                    m
+                    for m in double.messages.values()
+                    if m.channel == "C0EXPLAIN" and not m.thread_ts
+                ),
+                None,
+            ),
+            within=60,
+            what="explain answer",
+        )
+        assert "ec2:CreateNetworkInterface" in json.dumps(root.blocks)
+        replies = await double.wait_for(
+            lambda: [m for m in double.thread("C0EXPLAIN", root.ts) if m.ts != root.ts],
+            within=60,
+            what="explain findings",
+        )
+        assert "could not be evaluated" not in json.dumps([m.blocks for m in replies])
 
 
 async def test_serve_with_redis_and_a_burst_worker(
