@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ConfigError, FileConfig, Settings
@@ -240,7 +240,7 @@ async def _on_startup(app: web.Application) -> None:
     try:
         reply = await services.client.auth_test()
         log.info("Slack auth.test: bot %s in team %s", reply.get("user_id"), reply.get("team"))
-    except (TimeoutError, SlackApiError, OSError) as exc:
+    except (TimeoutError, SlackClientError, OSError) as exc:
         log.warning("Slack auth.test failed at startup: %s", exc)
     task = asyncio.create_task(_prefetch_own_account(services))
     app[_PREFETCH] = task

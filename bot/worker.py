@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -352,7 +352,7 @@ class JobRunner:
                 await self.client.chat_postEphemeral(
                     channel=req.channel, user=req.user, thread_ts=req.thread_ts, text=text
                 )
-        except (SlackApiError, OSError) as exc:
+        except (SlackClientError, OSError) as exc:
             log.warning("could not tell %s: %s", req.user, exc)
 
     async def _post(self, channel: str, thread_ts: str | None, message: m.SlackMessage) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import messages as m
@@ -141,8 +141,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 channel=thread.channel, message_ts=thread.parent_ts
             )
             permalink = reply.get("permalink")
-        except SlackApiError as exc:
-            log.warning("chat.getPermalink failed: %s", exc.response.get("error"))
+        except SlackClientError as exc:
+            log.warning("chat.getPermalink failed: %s", exc)
         target = deps.escalation_channel
         notes: list[str] = []
         if target:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import FileConfig
@@ -49,10 +49,7 @@ class LocaleResolver:
             reply = await client.users_info(user=user, include_locale=True)
             profile: dict[str, Any] = reply.get("user") or {}
             raw = profile.get("locale")
-        except SlackApiError as exc:
-            log.warning("users.info %s failed: %s", user, exc.response.get("error"))
-            raw = None
-        except (OSError, TimeoutError, ValueError) as exc:
+        except (SlackClientError, OSError, TimeoutError, ValueError) as exc:
             # the locale is a nicety: a Web API hiccup must not fail the request
             log.warning("users.info %s failed: %s", user, exc)
             raw = None
