@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, TypeAdapter
+from redis.exceptions import RedisError
 
 from bot.slack.refs import Requester, ThreadRef
 
@@ -275,7 +276,11 @@ class SaqJobQueue:
             return False
 
     async def close(self) -> None:
-        await self.queue.disconnect()
+        try:
+            await self.queue.disconnect()
+        except (OSError, RedisError) as exc:
+            # shutting down: a Redis that is already gone has nothing left to release
+            log.warning("redis disconnect failed: %s", exc)
 
 
 def saq_worker(

@@ -32,6 +32,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--grace", type=int, default=30, help="seconds running jobs get on SIGTERM (default 30)"
     )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve /metrics and /healthz for this worker on this port",
+    )
     parser.add_argument("--log-level", default="INFO")
     parser.set_defaults(handler=run)
 
@@ -60,12 +66,13 @@ async def run(args: argparse.Namespace) -> int:
     access_factory = default_access_factory(settings, config)
     store = RedisStore.from_url(settings.redis_url)
     jobs = SaqJobQueue.from_url(settings.redis_url, limits=job_limits(config))
+    metrics = Metrics()
     runner = JobRunner(
         client=web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url),
         store=store,
         diagnose=aws_diagnose(access_factory),
         explain=explain_function(access_factory),
-        metrics=Metrics(),
+        metrics=metrics,
         account_concurrency=config.slack.account_concurrency,
     )
     worker = saq_worker(
@@ -77,9 +84,37 @@ async def run(args: argparse.Namespace) -> int:
         shutdown_grace=args.grace,
     )
     await jobs.queue.connect()
+    site = await _metrics_site(metrics, args.metrics_port) if args.metrics_port else None
     try:
         await worker.start()
     finally:
+        if site is not None:
+            await site.cleanup()
         await jobs.close()
         await store.close()
     return 0
+
+
+async def _metrics_site(metrics: Any, port: int) -> Any:
+    """A tiny HTTP server with the worker's Prometheus metrics."""
+    from aiohttp import web
+
+    from bot.slack.metrics import CONTENT_TYPE_LATEST
+
+    async def render(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_get("/metrics", render)
+    app.router.add_get("/healthz", health)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "0.0.0.0", port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise CliError(f"cannot listen on port {port}: {exc.strerror}") from exc
+    return runner

@@ -233,4 +233,7 @@ class RedisStore:
             return False
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        try:
+            await self.redis.aclose()
+        except (OSError, RedisError):
+            return

@@ -542,3 +542,68 @@ async def test_explain_command_and_mention(double: SlackDouble) -> None:
         assert len(seen) == 2
     finally:
         await app.close()
+
+
+async def test_per_account_concurrency_limit(double: SlackDouble) -> None:
+    running = 0
+    peak = 0
+
+    class Counting(FakeDiagnosis):
+        async def __call__(self, job: Any) -> Any:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            try:
+                return await super().__call__(job)
+            finally:
+                running -= 1
+
+    diagnosis = Counting(delay=0.2)
+    config = FileConfig(slack=SlackFileConfig(account_concurrency=1, rate_limit_per_minute=0))
+    app = await serve(double, diagnosis=diagnosis, config=config)
+    try:
+        for name in ("a", "b", "c"):
+            await app.sender.command(FUNCTION.replace("orders", name), channel=f"C0{name.upper()}")
+        await app.drain()
+        assert len(diagnosis.calls) == 3
+        assert peak == 1
+    finally:
+        await app.close()
+
+
+async def test_one_audit_line_per_request(served: Served, caplog: Any) -> None:
+    caplog.set_level("INFO", logger="lambda_why.audit")
+    await served.sender.command(FUNCTION)
+    await served.sender.command("nonsense!")
+    await served.drain()
+    records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "lambda_why.audit"]
+    requests = [r for r in records if r["event"] == "request"]
+    assert [r["outcome"] for r in requests] == ["queued", "bad_ref"]
+    assert requests[0]["user"] == "U0ALICE"
+    assert requests[0]["channel"] == CHANNEL
+    assert requests[0]["account"] == OWN_ACCOUNT
+    assert requests[0]["function"] == FUNCTION
+    assert requests[0]["job"]
+    assert {r["event"] for r in records} >= {"job_started", "job_finished"}
+    assert all(TOKEN not in json.dumps(r) for r in records)
+
+
+async def test_readyz_and_metrics(served: Served, double: SlackDouble) -> None:
+    import aiohttp
+
+    from .conftest import settings_for
+
+    async with aiohttp.ClientSession() as session:
+        for path, status in (("/healthz", 200), ("/readyz", 200), ("/metrics", 200)):
+            async with session.get(str(served.server.make_url(path))) as resp:
+                assert resp.status == status
+    down = await serve(double, settings=settings_for(double, "redis://127.0.0.1:1/0"))
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(str(down.server.make_url("/readyz"))) as resp,
+        ):
+            assert resp.status == 503
+            assert (await resp.json())["ready"] is False
+    finally:
+        await down.close()

@@ -213,17 +213,29 @@ async def test_worker_stops_on_sigterm(
     moto: MotoEndpoint, double: SlackDouble, tmp_path: Path, redis_url: str
 ) -> None:
     env = process_env(moto, double, tmp_path, REDIS_URL=redis_url)
+    port = _free_port()
     worker = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "worker",
+        "--metrics-port",
+        str(port),
         cwd=str(tmp_path),
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    await asyncio.sleep(3)
+    metrics = ""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(100):
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                    metrics = await resp.text()
+                    break
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+    assert "lambda_why_jobs" in metrics
     assert worker.returncode is None
     worker.terminate()
     _out, err = await asyncio.wait_for(worker.communicate(), timeout=15)
