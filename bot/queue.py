@@ -57,7 +57,12 @@ class CheckJob(BaseModel):
     scan_triggers: bool = False
 
     def dedupe_key(self) -> str:
-        """Checks of the same function share one key: a running check is joined."""
+        """Checks of the same function share one key: a running check is joined.
+
+        A Rerun must read AWS again, so it only joins a Rerun of the same thread (a double
+        click), never a check that may have read AWS before the fix."""
+        if self.rerun_of is not None:
+            return f"rerun:{self.rerun_of.key}"
         return f"check:{self.function_ref}"
 
 

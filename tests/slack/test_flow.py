@@ -607,3 +607,23 @@ async def test_readyz_and_metrics(served: Served, double: SlackDouble) -> None:
             assert (await resp.json())["ready"] is False
     finally:
         await down.close()
+
+
+async def test_rerun_double_click_joined_but_never_joins_a_fresh_check(double: SlackDouble) -> None:
+    diagnosis = FakeDiagnosis(delay=0.3)
+    config = FileConfig(slack=SlackFileConfig(rate_limit_per_minute=0))
+    app = await serve(double, diagnosis=diagnosis, config=config)
+    try:
+        await app.sender.command(FUNCTION)
+        await app.drain()
+        parent = as_event_message(parent_of(double))
+        await app.sender.command(FUNCTION, channel="C0ELSEWHERE")  # a fresh check is running
+        await app.sender.click(parent, ActionId.RERUN)
+        await app.sender.click(parent, ActionId.RERUN)  # double click: joined
+        notes = await double.wait_for(lambda: double.calls_to("chat.postEphemeral"), what="note")
+        assert "already running" in notes[0].params["text"]
+        await app.drain()
+        assert len(diagnosis.calls) == 3
+        assert sum(1 for c in diagnosis.calls if c.rerun_of is not None) == 1
+    finally:
+        await app.close()
