@@ -240,6 +240,9 @@ async def read_function_urls(reader: Reader, ref: FunctionRef) -> list[FunctionU
             continue
         if reply is NOT_FOUND or not reply.get("FunctionUrl"):
             continue
+        answered_for = str(reply.get("FunctionArn") or "")
+        if qualifier and answered_for and not answered_for.endswith(f":{qualifier}"):
+            continue  # an implementation that ignores Qualifier answered for the function
         auth = reply.get("AuthType")
         urls.append(
             FunctionUrl(

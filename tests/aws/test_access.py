@@ -259,3 +259,32 @@ async def test_get_function_denied_is_unavailable(moto: None) -> None:
     deny(lam, "lambda:GetFunction")
     with pytest.raises(AwsUnavailable, match=r"cannot read function .*AccessDeniedException"):
         await collect(access, "orders")
+
+
+async def test_requester_view_shares_caches(moto: None) -> None:
+    seed_function()
+    access = make_access(requested_by="U1")
+    await collect(access, "orders")
+    view = access.as_requester("U2")
+    assert view.requested_by == "U2"
+    assert access.requested_by == "U1"
+    assert view.recorder is access.recorder
+    assert view.cache is access.cache
+    before = access.recorder.total
+    snap = await collect(view, "orders")
+    assert snap.requested_by == "U2"
+    assert access.recorder.calls["sts:GetCallerIdentity"] == 1
+    assert access.recorder.total - before == 4
+
+
+async def test_client_factory_for_reached_account(moto: None) -> None:
+    access = make_access()
+    with pytest.raises(AwsUnavailable, match="no credentials resolved"):
+        access.client_factory("logs", account=ACCOUNT)
+    await access.own_identity()
+    make = access.client_factory("logs", account=ACCOUNT)
+    client = make(REGION)
+    client.describe_log_groups()
+    assert access.recorder.calls["logs:DescribeLogGroups"] == 1
+    with pytest.raises(ReadOnlyViolation):
+        client.create_log_group(logGroupName="x")

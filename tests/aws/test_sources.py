@@ -240,3 +240,26 @@ async def test_vpc_network_and_missing_subnet(moto: None) -> None:
     assert sg.id == group
     assert sg.name == "fn"
     assert snap.network.missing_security_group_ids == []
+
+
+async def test_layer_policies_only_for_other_accounts(moto: None) -> None:
+    from bot.aws.lambda_ import read_layer_policies
+    from bot.snapshot import FunctionConfig, Layer, LoggingConfig
+
+    access = make_access()
+    fn = FunctionConfig(
+        arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f",
+        name="f",
+        role_arn=f"arn:aws:iam::{ACCOUNT}:role/r",
+        logging=LoggingConfig(log_group="/aws/lambda/f"),
+        layers=[
+            Layer(arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:own:1", account=ACCOUNT),
+            Layer(
+                arn=f"arn:aws:lambda:{REGION}:222222222222:layer:shared:3", account="222222222222"
+            ),
+        ],
+    )
+    r = Reader(access, account=ACCOUNT, region=REGION)
+    layers = await read_layer_policies(r, fn)
+    assert [layer.arn for layer in layers] == [layer.arn for layer in fn.layers]
+    assert access.recorder.calls["lambda:GetLayerVersionPolicy"] == 1

@@ -260,3 +260,18 @@ async def test_esm_on_failure_destination(moto: None) -> None:
     assert target.mapping_uuid == mapping["UUID"]
     assert target.exists is True
     _ = policy  # the seeded queue policy helper is shared with other tests
+
+
+async def test_function_url_asked_for_alias(moto: None) -> None:
+    seed_function()
+    lam = boto3.client("lambda", region_name=REGION)
+    version = lam.publish_version(FunctionName="orders")["Version"]
+    lam.create_alias(FunctionName="orders", Name="live", FunctionVersion=version)
+    lam.create_function_url_config(FunctionName="orders", AuthType="AWS_IAM")
+    snap = await collect(make_access(), "orders:live")
+    assert snap.function.qualifier == "live"
+    assert snap.function.version == version
+    # one URL (the function's); none is reported twice for the alias
+    [url] = snap.function_urls
+    assert url.auth_type == "AWS_IAM"
+    assert url.qualifier is None
