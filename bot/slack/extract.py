@@ -28,6 +28,15 @@ ALARM_ARN = re.compile(r"arn:(aws[a-z-]*):cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d):(
 FUNCTION_DIMENSION = re.compile(
     r"FunctionName\"?\s*(?:=|:|,\s*\"value\"\s*:)\s*\[?\"?([A-Za-z0-9_-]{1,140})"
 )
+#: CloudWatch's SNS JSON puts the value first: `{"value": "orders", "name": "FunctionName"}`
+FUNCTION_DIMENSION_VALUE_FIRST = re.compile(
+    r"\"value\"\s*:\s*\"([A-Za-z0-9_-]{1,140})\"\s*,\s*\"name\"\s*:\s*\"FunctionName\""
+)
+#: any ARN with a region and an account (an alarm, a log group, a queue...)
+REGIONAL_ARN = re.compile(r"arn:(aws[a-z-]*):[a-z0-9-]+:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):")
+#: AWS Chatbot: `CloudWatch Alarm | name | us-east-1 | Account: 111111111111`
+ACCOUNT_LABEL = re.compile(r"Account(?:\s*Id)?\"?\s*[:=]\s*\"?(\d{12})", re.IGNORECASE)
+REGION_WORD = re.compile(r"\b([a-z]{2}(?:-gov)?-[a-z]+-\d)\b")
 #: `/aws/lambda/<name>` log group
 LOG_GROUP = re.compile(r"/aws/lambda/([A-Za-z0-9_-]{1,140})")
 #: text that looks like an access error worth explaining
@@ -98,16 +107,36 @@ def function_refs(texts: Sequence[str]) -> list[str]:
         add(match.group(0))
     for match in CONSOLE_URL.finditer(joined):
         add(unquote(match.group(0)))
-    alarm = ALARM_ARN.search(joined)
-    if alarm is not None:
-        partition, region, account = alarm.groups()
-        names = [m.group(1) for m in FUNCTION_DIMENSION.finditer(joined)]
-        names += [m.group(1) for m in LOG_GROUP.finditer(joined)]
+    names = [m.group(1) for m in FUNCTION_DIMENSION.finditer(joined)]
+    names += [m.group(1) for m in FUNCTION_DIMENSION_VALUE_FIRST.finditer(joined)]
+    names += [m.group(1) for m in LOG_GROUP.finditer(joined)]
+    where = _alarm_location(joined) if names else None
+    if where is not None:
+        partition, region, account = where
         for name in names:
             arn = f"arn:{partition}:lambda:{region}:{account}:function:{name}"
             if not any(r.startswith(arn) for r in refs):
                 add(arn)
     return refs
+
+
+def _alarm_location(text: str) -> tuple[str, str, str] | None:
+    """Partition, region and account of an alarm notification: from the alarm ARN, else any
+    regional ARN, else an `Account: N` label and a region name."""
+    for pattern in (ALARM_ARN, REGIONAL_ARN):
+        match = pattern.search(text)
+        if match is not None:
+            partition, region, account = match.groups()
+            return partition, region, account
+    account_match = ACCOUNT_LABEL.search(text)
+    region_match = REGION_WORD.search(text)
+    if account_match is None or region_match is None:
+        return None
+    region = region_match.group(1)
+    partition = "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    if region.startswith("cn-"):
+        partition = "aws-cn"
+    return partition, region, account_match.group(1)
 
 
 def access_error(texts: Sequence[str]) -> str | None:

@@ -78,3 +78,22 @@ def test_unwrap_links_and_mentions() -> None:
     assert unwrap_links("<@U123> check <https://x.test/a?b=1&amp;c=2|here>") == (
         "  check https://x.test/a?b=1&c=2"
     )
+
+
+def test_cloudwatch_sns_json_value_first() -> None:
+    body = (
+        '{"AlarmName":"orders-errors","AWSAccountId":"444444444444","NewStateValue":"ALARM",'
+        '"Region":"US East (N. Virginia)",'
+        '"AlarmArn":"arn:aws:cloudwatch:us-east-1:444444444444:alarm:orders-errors",'
+        '"Trigger":{"MetricName":"Errors","Namespace":"AWS/Lambda",'
+        '"Dimensions":[{"value":"orders","name":"FunctionName"}]}}'
+    )
+    assert function_refs([body]) == ["arn:aws:lambda:us-east-1:444444444444:function:orders"]
+
+
+def test_chatbot_title_without_an_arn() -> None:
+    texts = [
+        "CloudWatch Alarm | orders-errors | eu-central-1 | Account: 555555555555",
+        "Dimensions: FunctionName = orders",
+    ]
+    assert function_refs(texts) == ["arn:aws:lambda:eu-central-1:555555555555:function:orders"]
