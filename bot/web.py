@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -210,6 +211,10 @@ async def _slack_events(request: web.Request) -> web.Response:
     started = time.perf_counter()
     bolt_request = await to_bolt_request(request)
     bolt_response = await services.bolt.async_dispatch(bolt_request)
+    if bolt_response.status == 404:
+        # a verified request no listener wants (an event type we do not use): answer 200 so
+        # that Slack does not retry it
+        bolt_response = BoltResponse(status=200, body="")
     response = await to_aiohttp_response(bolt_response)
     services.metrics.ack_seconds.observe(time.perf_counter() - started)
     return response

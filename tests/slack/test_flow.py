@@ -627,3 +627,15 @@ async def test_rerun_double_click_joined_but_never_joins_a_fresh_check(double: S
         assert sum(1 for c in diagnosis.calls if c.rerun_of is not None) == 1
     finally:
         await app.close()
+
+
+async def test_unused_event_types_are_acknowledged(served: Served) -> None:
+    reply = await served.sender.event(
+        {"type": "member_joined_channel", "user": "U0NEW", "channel": CHANNEL}
+    )
+    assert reply.status == 200
+    challenge = await served.sender.post(
+        json.dumps({"type": "url_verification", "challenge": "abc123", "token": "x"}),
+        "application/json",
+    )
+    assert challenge.json() == {"challenge": "abc123"}
