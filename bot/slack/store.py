@@ -61,16 +61,24 @@ class Store(Protocol):
 
 
 class MemoryStore:
-    """In-process store for `serve` without Redis."""
+    """In-process store for `serve` without Redis (bounded: oldest entries go first)."""
 
-    def __init__(self, result_ttl: int = DEFAULT_RESULT_TTL) -> None:
+    def __init__(self, result_ttl: int = DEFAULT_RESULT_TTL, max_entries: int = 5000) -> None:
         self._ttl = result_ttl
+        self._max = max_entries
         self._values: dict[str, tuple[float, str]] = {}
         self._hits: dict[str, deque[float]] = {}
         self._slots: dict[str, dict[str, float]] = {}
 
     def _put(self, key: str, value: str, ttl: int) -> None:
+        self._values.pop(key, None)
         self._values[key] = (time.monotonic() + ttl, value)
+        if len(self._values) > self._max:
+            now = time.monotonic()
+            for old in [k for k, (expiry, _) in self._values.items() if expiry < now]:
+                del self._values[old]
+            while len(self._values) > self._max:
+                del self._values[next(iter(self._values))]
 
     def _get(self, key: str) -> str | None:
         entry = self._values.get(key)
