@@ -292,6 +292,9 @@ class Snapshot(BaseModel):
     requested_by: str | None = None
     function: FunctionConfig
     resource_policy: PolicyDocument | None = None
+    #: resource policies of other qualifiers that triggers invoke (qualified function ARN
+    #: -> policy, None when it has none), e.g. an API whose integration targets `:live`
+    qualifier_policies: dict[str, PolicyDocument | None] = Field(default_factory=dict)
     role: Role | None = None
     event_source_mappings: list[EventSourceMapping] = Field(default_factory=list)
     triggers: list[Trigger] = Field(default_factory=list)
