@@ -55,6 +55,7 @@ from bot.snapshot import (
     FunctionConfig,
     FunctionUrl,
     Gap,
+    PolicyDocument,
     Secret,
     Snapshot,
     Trigger,
@@ -136,6 +137,7 @@ async def collect(
     )
     destinations = [*(await destinations_task), *esm_targets]
     triggers = [*(await s3_task), *(await events_task), *(await sns_task), *(await api_task)]
+    qualifier_policies = await _qualifier_policies(reader, ref, triggers)
     role = await role_task
     urls = await urls_task
     network = await network_task
@@ -148,6 +150,7 @@ async def collect(
         requested_by=access.requested_by,
         function=function,
         resource_policy=resource_policy,
+        qualifier_policies=qualifier_policies,
         role=role,
         event_source_mappings=mappings,
         triggers=triggers,
@@ -208,6 +211,24 @@ async def _cached_triggers(
         return await read(child, ref), child.gaps
 
     return [t.model_copy(deep=True) for t in await reader.cached(key, load)]
+
+
+async def _qualifier_policies(
+    reader: Reader, ref: FunctionRef, triggers: list[Trigger]
+) -> dict[str, PolicyDocument | None]:
+    """Resource policies of the qualifiers triggers invoke, other than the one asked for."""
+    targets = sorted(
+        {
+            t.detail["target"]
+            for t in triggers
+            if t.detail.get("target", "").startswith(ref.unqualified_arn + ":")
+            and t.detail["target"] != ref.arn
+        }
+    )
+    policies = await asyncio.gather(
+        *(lambda_.read_resource_policy(reader, parse_function_ref(target)) for target in targets)
+    )
+    return dict(zip(targets, policies, strict=True))
 
 
 # ---- event sources ----------------------------------------------------------------------

@@ -105,11 +105,10 @@ async def _bucket_trigger(
     reply = await reader.cached(("s3-notifications", read_account, bucket), load)
     if reply is None:
         return []
-    targets = {ref.unqualified_arn, ref.arn}
     triggers = []
     for config in reply.get("LambdaFunctionConfigurations") or []:
         target = str(config.get("LambdaFunctionArn", ""))
-        if target not in targets:
+        if not invokes_function(target, ref):
             continue
         detail = {
             "target": target,
@@ -132,6 +131,12 @@ async def _bucket_trigger(
             )
         )
     return triggers
+
+
+def invokes_function(target: str, ref: FunctionRef) -> bool:
+    """Whether `target` is the function or one of its versions or aliases."""
+    base = ref.unqualified_arn
+    return target == base or target.startswith(base + ":")
 
 
 def _statements(policy: PolicyDocument | None) -> Iterator[Mapping[str, Any]]:

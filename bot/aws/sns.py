@@ -80,10 +80,11 @@ async def read_sns_triggers(reader: Reader, ref: FunctionRef) -> list[Trigger]:
         return subs, child.gaps
 
     subscriptions = await reader.cached(("sns-subscriptions", reader.account, reader.region), load)
-    targets = {ref.unqualified_arn, ref.arn}
+    base = ref.unqualified_arn
     triggers = []
     for sub in subscriptions or []:
-        if sub["Protocol"] != "lambda" or sub["Endpoint"] not in targets:
+        endpoint = sub["Endpoint"]
+        if sub["Protocol"] != "lambda" or not (endpoint == base or endpoint.startswith(base + ":")):
             continue
         topic = sub["TopicArn"]
         triggers.append(
@@ -94,7 +95,11 @@ async def read_sns_triggers(reader: Reader, ref: FunctionRef) -> list[Trigger]:
                 source_account=account_of(topic),
                 name=topic.rsplit(":", 1)[-1],
                 discovered_by="sns:ListSubscriptions",
-                detail={"subscription_arn": sub["SubscriptionArn"], "endpoint": sub["Endpoint"]},
+                detail={
+                    "subscription_arn": sub["SubscriptionArn"],
+                    "endpoint": sub["Endpoint"],
+                    "target": sub["Endpoint"],
+                },
             )
         )
     return triggers

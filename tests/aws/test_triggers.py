@@ -275,3 +275,29 @@ async def test_function_url_asked_for_alias(moto: None) -> None:
     [url] = snap.function_urls
     assert url.auth_type == "AWS_IAM"
     assert url.qualifier is None
+
+
+async def test_trigger_on_alias_brings_the_alias_policy(moto: None) -> None:
+    seeded = seed_function()
+    lam = boto3.client("lambda", region_name=REGION)
+    version = lam.publish_version(FunctionName="orders")["Version"]
+    lam.create_alias(FunctionName="orders", Name="live", FunctionVersion=version)
+    lam.add_permission(
+        FunctionName="orders",
+        Qualifier="live",
+        StatementId="sns-live",
+        Action="lambda:InvokeFunction",
+        Principal="sns.amazonaws.com",
+    )
+    sns = boto3.client("sns", region_name=REGION)
+    topic = sns.create_topic(Name="to-alias")["TopicArn"]
+    alias_arn = seeded.function_arn + ":live"
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=alias_arn)
+    snap = await collect(make_access(), "orders")
+    [trigger] = [t for t in snap.triggers if t.service == "sns"]
+    assert trigger.detail["target"] == alias_arn
+    assert set(snap.qualifier_policies) == {alias_arn}
+    policy_doc = snap.qualifier_policies[alias_arn]
+    assert policy_doc is not None
+    # (moto keeps one policy per function; AWS keeps one per qualifier)
+    assert "sns-live" in [s["Sid"] for s in policy_doc["Statement"]]
