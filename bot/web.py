@@ -189,11 +189,17 @@ def build_web_app(
     diagnose: DiagnoseFn | None = None,
     explain: ExplainFn | None = None,
     services: Services | None = None,
+    concurrency: int = 4,
 ) -> web.Application:
     """The serving app (see the module docstring). `diagnose` replaces the AWS diagnosis
     (tests, benchmarks); `access_factory` replaces how AWS is reached (the demo)."""
     services = services or build_services(
-        settings, config, access_factory=access_factory, diagnose=diagnose, explain=explain
+        settings,
+        config,
+        access_factory=access_factory,
+        diagnose=diagnose,
+        explain=explain,
+        concurrency=concurrency,
     )
     app = web.Application()
     app[SERVICES] = services

@@ -1,4 +1,4 @@
-"""`lambda-why serve`: the Slack app (CONTRACTS §5).
+"""`lambda-why serve`: run the Slack app.
 
 HTTP mode on `PORT` (Slack requests at `/slack/events`, `/healthz`, `/readyz`, `/metrics`)
 unless `SLACK_APP_TOKEN` selects Socket Mode (the health endpoints are still served).
@@ -31,6 +31,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     parser.add_argument("--port", type=int, default=None, help="port (default: PORT or 3000)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        help="checks run at once in this process when REDIS_URL is unset (default 4)",
+    )
     parser.add_argument("--log-level", default="INFO")
     parser.set_defaults(handler=run)
 
@@ -51,7 +57,7 @@ async def run(args: argparse.Namespace) -> int:
     if not socket_mode and settings.slack_signing_secret is None:
         raise CliError("SLACK_SIGNING_SECRET is not set (needed in HTTP mode)")
     try:
-        app = build_web_app(settings, config)
+        app = build_web_app(settings, config, concurrency=max(1, args.concurrency))
     except ConfigError as exc:
         raise CliError(str(exc)) from exc
     port = args.port if args.port is not None else settings.port
