@@ -47,6 +47,7 @@ from bot.aws import (
 from bot.aws import logs as logs_
 from bot.aws import secrets as secrets_
 from bot.aws.access import AwsAccess
+from bot.aws.errors import AwsUnavailable, ReadOnlyViolation
 from bot.aws.reader import NOT_FOUND, Reader
 from bot.snapshot import (
     DestinationTarget,
@@ -174,8 +175,26 @@ async def collect(
         scan_triggers=scan_triggers,
     )
     for late in LATE_COLLECTORS if late_collectors is None else late_collectors:
-        await late(context)
+        await _run_late(late, context)
     return snapshot
+
+
+async def _run_late(late: LateCollector, context: CollectContext) -> None:
+    """Run one late collector; an unexpected failure is a gap naming it, not a lost
+    diagnosis (what was already read stays). Read-only violations still propagate."""
+    try:
+        await late(context)
+    except (ReadOnlyViolation, AwsUnavailable, asyncio.CancelledError):
+        raise
+    except Exception as exc:
+        name = f"{getattr(late, '__module__', '?')}.{getattr(late, '__name__', '?')}"
+        context.snapshot.gaps.append(
+            Gap(
+                operation=f"lambda-why:{name}",
+                resource=context.snapshot.function.arn,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        )
 
 
 async def resolve_ref(access: AwsAccess, function_ref: str) -> FunctionRef:

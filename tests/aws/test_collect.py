@@ -146,3 +146,24 @@ async def test_aws_managed_policy_uses_get_policy(
     assert policy.document is None
     assert reader.gaps
     assert reader.gaps[0].operation == "iam:GetPolicy"
+
+
+async def test_late_collectors_fill_and_fail_as_gaps(moto: None) -> None:
+    seed_function()
+    seen: list[str] = []
+
+    async def fills(ctx: collect_module.CollectContext) -> None:
+        seen.append(ctx.snapshot.function.name)
+        assert ctx.window_start < ctx.window_end
+
+    async def breaks(ctx: collect_module.CollectContext) -> None:
+        raise KeyError("Events")
+
+    snap = await collect_module.collect(
+        make_access(), "orders", late_collectors=(fills, breaks, fills)
+    )
+    assert seen == ["orders", "orders"]
+    [gap] = snap.gaps
+    assert gap.operation.startswith("lambda-why:tests.aws.test_collect.")
+    assert gap.operation.endswith("breaks")
+    assert gap.error == "KeyError: 'Events'"
