@@ -61,7 +61,12 @@ async def _load(reader: Reader, reference: str) -> KmsKey | None:
         KeyId=reference,
     )
     if reply is NOT_FOUND:
-        reader.gap("kms:DescribeKey", reference, f"NotFoundException: key {reference} not found")
+        if ":alias/aws/" not in reference:
+            reader.gap(
+                "kms:DescribeKey", reference, f"NotFoundException: key {reference} not found"
+            )
+        # an AWS managed key alias (alias/aws/sqs) exists once a service first uses it;
+        # its reference stays in the snapshot, and its key policy lets the account use it
         return None
     if reply is None:
         return None if is_alias(reference) else KmsKey(arn=reference)

@@ -263,3 +263,37 @@ async def test_layer_policies_only_for_other_accounts(moto: None) -> None:
     layers = await read_layer_policies(r, fn)
     assert [layer.arn for layer in layers] == [layer.arn for layer in fn.layers]
     assert access.recorder.calls["lambda:GetLayerVersionPolicy"] == 1
+
+
+async def test_aws_managed_key_alias_not_yet_created(moto: None) -> None:
+    seeded = seed_function()
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_policy = sqs.get_queue_attributes(QueueUrl=seeded.queue_url, AttributeNames=["Policy"])
+    sqs.set_queue_attributes(
+        QueueUrl=seeded.queue_url,
+        Attributes={
+            "KmsMasterKeyId": "alias/aws/sqs",
+            "Policy": queue_policy["Attributes"]["Policy"],
+        },
+    )
+    snap = await collect(make_access(), "orders")
+    [mapping] = snap.event_source_mappings
+    assert mapping.source.kms_key_arn == f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/aws/sqs"
+    assert [g for g in snap.gaps if g.operation.startswith("kms:")] == []
+
+
+async def test_deleted_customer_key_is_a_gap(moto: None) -> None:
+    seeded = seed_function()
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_policy = sqs.get_queue_attributes(QueueUrl=seeded.queue_url, AttributeNames=["Policy"])
+    missing = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+    sqs.set_queue_attributes(
+        QueueUrl=seeded.queue_url,
+        Attributes={"KmsMasterKeyId": missing, "Policy": queue_policy["Attributes"]["Policy"]},
+    )
+    snap = await collect(make_access(), "orders")
+    [mapping] = snap.event_source_mappings
+    assert mapping.source.kms_key_arn == missing
+    gap = snap.gap_for("kms:DescribeKey", missing)
+    assert gap is not None
+    assert "NotFoundException" in gap.error
