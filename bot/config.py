@@ -51,7 +51,7 @@ class SlackFileConfig(BaseModel):
     #: force a locale ("en" or "ja") instead of the user's Slack locale
     locale: str | None = None
     #: per-user rate limit: commands per minute
-    rate_limit_per_minute: int = 10
+    rate_limit_per_minute: int = 30
     #: checks of one AWS account that may run at the same time (all workers together)
     account_concurrency: int = 2
     #: seconds one check may run before it is abandoned

@@ -65,7 +65,11 @@ def build_app(
     ) -> BoltResponse:
         key = idempotency_key(request)
         retry = request.headers.get("x-slack-retry-num")
-        if not await deps.store.claim(key, deps.dedupe_ttl):
+        first = await deps.store.claim(key, deps.dedupe_ttl)
+        # An event id is unique per event, so a second delivery is always a repeat. Any
+        # other byte-identical body is a repeat only when Slack says it retries: a person
+        # may well send the same command twice on purpose.
+        if not first and (retry is not None or key.startswith("event:")):
             log.info("dropping repeated Slack delivery %s (retry %s)", key, retry)
             deps.metrics.requests.labels(kind="repeat", outcome="dropped").inc()
             return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})

@@ -84,7 +84,7 @@ class SlackDeps:
     metrics: Metrics = field(default_factory=Metrics)
     locales: LocaleResolver = field(default_factory=LocaleResolver)
     escalation_channel: str | None = None
-    rate_limit_per_minute: int = 10
+    rate_limit_per_minute: int = 30
     parse_error: ParseFn | None = None
     build_bundle: BundleFn | None = None
     support_case: SupportCaseFn | None = None
