@@ -81,6 +81,8 @@ def aws_diagnose(access_factory: AccessFactory) -> DiagnoseFn:
             job.function_ref,
             since=timedelta(hours=job.since_hours),
             scan_triggers=job.scan_triggers,
+            # a Rerun follows a fix: it must not see the shared access layer's cached reads
+            fresh=job.rerun_of is not None,
         )
         return result
 
