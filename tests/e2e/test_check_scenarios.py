@@ -22,6 +22,8 @@ from .conftest import CheckRun, Seeded, lambda_why
 KNOWN_BUGS: dict[str, str] = {
     "s3-wrong-account": "bot/aws/s3.py takes the S3 trigger's source account from the "
     "permission's own aws:SourceAccount condition, so a wrong account passes (bugs.md)",
+    "alias-permission": "bot/aws/events.py lists EventBridge rules for the unqualified ARN "
+    "only; a rule targeting an alias is not discovered (bugs.md)",
 }
 
 
@@ -104,3 +106,13 @@ def test_text_output_exit_code(seeded: Seeded) -> None:
     run = lambda_why(["check", scenario.function_arn], seeded.env(), seeded.home)
     assert run.code == 1
     assert "execution-role-trust" in run.stdout or "assume" in run.stdout.lower()
+
+
+def test_alias_permission_checked_on_the_alias(seeded: Seeded) -> None:
+    scenario = seeded.scenarios["alias-permission"]
+    run = lambda_why(
+        ["check", scenario.function_arn + ":live", "--json"], seeded.env(), seeded.home
+    )
+    assert run.code == 1, run.stderr
+    findings = [Finding.model_validate(f) for f in run.document["findings"]]
+    assert any(matches(f, e) for e in scenario.expected for f in findings), _describe(findings)

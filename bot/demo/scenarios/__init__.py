@@ -113,6 +113,7 @@ PRIMARY_SEEDERS: dict[str, Seeder] = {
     "role-deleted": execution.role_deleted,
     "sqs-queue-policy-deny": sources.sqs_queue_policy_deny,
     "destination-lambda": execution.destination_lambda,
+    "alias-permission": triggers.alias_permission,
 }
 
 

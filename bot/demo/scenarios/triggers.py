@@ -247,3 +247,43 @@ def apigw_no_permission(acct: Account) -> Scenario:
         ],
         doc="https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html",
     )
+
+
+def alias_permission(acct: Account) -> Scenario:
+    name = "invoice-reminder"
+    role = make_role(acct, f"{name}-role", managed=[BASIC_EXECUTION])
+    arn = make_function(acct, name, role)
+    lam = acct.client("lambda")
+    version = lam.publish_version(FunctionName=name)["Version"]
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    events = acct.client("events")
+    rule_arn = events.put_rule(Name="invoice-reminder-daily", ScheduleExpression="rate(1 day)")[
+        "RuleArn"
+    ]
+    # the rule invokes the alias, but the permission was added to the unqualified function
+    events.put_targets(
+        Rule="invoice-reminder-daily", Targets=[{"Id": "live", "Arn": f"{arn}:live"}]
+    )
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="events-invoice-reminder",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn=rule_arn,
+    )
+    return Scenario(
+        key="alias-permission",
+        title="EventBridge invokes the alias `live`; the permission is on the unqualified function",
+        account=acct.account,
+        function_name=name,
+        healthy=False,
+        expected=[
+            Expected(
+                check=CHECK_INVOKE,
+                principal="events.amazonaws.com",
+                actions=["lambda:InvokeFunction"],
+                source=rule_arn,
+            )
+        ],
+        doc="https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-versions.html",
+    )
