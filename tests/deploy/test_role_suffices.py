@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
@@ -604,7 +605,7 @@ NOT_REACHED = {
 def test_scenarios_exercise_the_collectors(recorded: Recorded) -> None:
     """The dynamic half proves something only if the collectors really ran: every operation
     the code can send was recorded, except the few moto cannot reach (listed with why)."""
-    unexercised = sorted(set(STATIC) - set(recorded.operations) - set(NOT_REACHED))
+    unexercised = sorted(set(_static_operations()) - set(recorded.operations) - set(NOT_REACHED))
     assert unexercised == [], "seed a scenario that reaches these, or say in NOT_REACHED why not"
     assert len(recorded.functions) >= 20
 
@@ -680,6 +681,7 @@ def _hub_policy(*, with_org_reader: bool, support_cases: bool = False) -> dict[s
 # --------------------------------------------------------------------------- static
 
 
+@cache
 def _static_operations() -> dict[str, list[str]]:
     operations: dict[str, list[str]] = {}
     unresolved: list[str] = []
@@ -692,12 +694,9 @@ def _static_operations() -> dict[str, list[str]]:
     return operations
 
 
-STATIC = _static_operations()
-
-
 def test_static_scan_finds_what_was_recorded(recorded: Recorded) -> None:
     """The scan is complete for everything the scenarios reached."""
-    missing = sorted(set(recorded.operations) - set(STATIC))
+    missing = sorted(set(recorded.operations) - set(_static_operations()))
     assert missing == [], "recorded operations the static scan did not find"
 
 
@@ -714,7 +713,7 @@ def _role_of(operation: str) -> str:
 def _needed(role: str) -> dict[str, list[str]]:
     """IAM action -> call sites, for the operations sent with `role`."""
     needed: dict[str, list[str]] = {}
-    for operation, sites in STATIC.items():
+    for operation, sites in _static_operations().items():
         if _role_of(operation) != role:
             continue
         action = iam_action(operation)
