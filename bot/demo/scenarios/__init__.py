@@ -114,6 +114,7 @@ PRIMARY_SEEDERS: dict[str, Seeder] = {
     "sqs-queue-policy-deny": sources.sqs_queue_policy_deny,
     "destination-lambda": execution.destination_lambda,
     "alias-permission": triggers.alias_permission,
+    "sqs-wrong-region": sources.sqs_wrong_region,
 }
 
 

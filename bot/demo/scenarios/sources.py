@@ -281,3 +281,33 @@ def sqs_queue_policy_deny(acct: Account) -> Scenario:
         ],
         doc="https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-using-identity-based-policies.html",
     )
+
+
+def sqs_wrong_region(acct: Account) -> Scenario:
+    name = "email-sender"
+    acct.client("sqs").create_queue(QueueName="outbound-email")
+    queue_arn = f"arn:aws:sqs:{acct.region}:{acct.account}:outbound-email"
+    policy = basic_logs_policy(acct, name)
+    policy["Statement"].append(
+        {
+            "Sid": "Queue",
+            "Effect": "Allow",
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            # copied from the us-west-2 stack: the region in the ARN is wrong
+            "Resource": f"arn:aws:sqs:us-west-2:{acct.account}:outbound-email",
+        }
+    )
+    role = make_role(acct, f"{name}-role", inline={"email-sender-sqs": policy})
+    make_function(acct, name, role)
+    acct.client("lambda").create_event_source_mapping(
+        EventSourceArn=queue_arn, FunctionName=name, BatchSize=10
+    )
+    return Scenario(
+        key="sqs-wrong-region",
+        title="Role policy names the queue's ARN in another region (copied from us-west-2)",
+        account=acct.account,
+        function_name=name,
+        healthy=False,
+        expected=[Expected(check=CHECK_MAPPING, principal=role, actions=["sqs:ReceiveMessage"])],
+        doc="https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html",
+    )
