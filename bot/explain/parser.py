@@ -346,7 +346,7 @@ def _match_not_authorized(s: str) -> ParsedError | None:
         if am is None:
             continue
         parsed = ParsedError(kind="not-authorized")
-        parsed.principal = _principal_before(s[: m.start()])
+        parsed.principal = _principal_before(s[max(0, m.start() - 600) : m.start()])
         parsed.action = normalise_action(f"{am.group('svc')}:{am.group('name')}")
         rest = s[am.end() :]
         nxt = _NOT_AUTH.search(rest)
@@ -860,7 +860,7 @@ def _match_operation(s: str) -> ParsedError | None:
         r"You\s+are\s+not\s+authori[sz]ed\s+to\s+perform\s+this\s+operation", s, re.I
     )
     code = _error_code(s)
-    s3_words = re.search(r"\bAccess\s+Denied\b", s, re.I)
+    s3_words = re.search(r"\bAccess\s+Denied\b", s)
     other_words = re.search(
         r"not\s+authori[sz]ed\s+to\s+invoke\s+this\s+API\s+operation"
         r"|(?:don't|do\s+not)\s+have\s+access\s+to\s+the\s+model",
