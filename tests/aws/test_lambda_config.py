@@ -178,3 +178,18 @@ def test_self_managed_kafka_mapping() -> None:
     assert mapping.on_failure_destination == "arn:aws:sqs:us-east-1:111111111111:failed"
     assert mapping.last_processing_result == "PROBLEM: Connection error."
     assert mapping.filter_criteria == ['{"value": [1]}']
+
+
+def test_policy_documents_decoded_in_every_form() -> None:
+    from urllib.parse import quote
+
+    from bot.aws.iam import decode_document
+
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*"}]}
+    import json
+
+    assert decode_document(doc) == doc
+    assert decode_document(json.dumps(doc)) == doc
+    assert decode_document(quote(json.dumps(doc))) == doc
+    assert decode_document(None) is None
+    assert decode_document("not json") is None
