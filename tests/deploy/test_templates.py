@@ -156,3 +156,10 @@ def test_hub_role_may_only_assume_the_read_only_roles(
     assert statements == {}
     assert template["Parameters"]["ReadOnlyRoleName"]["Default"] == "LambdaWhyReadOnly"
     assert template["Parameters"]["OpenSupportCases"]["Default"] == "false"
+
+
+def test_deploy_guide_explains_every_granted_action() -> None:
+    guide = (DEPLOY.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
+    template = load_template(DEPLOY / "cloudformation" / "readonly-role.yaml")
+    undocumented = sorted(a for a in granted_actions(template) if f"`{a}`" not in guide)
+    assert undocumented == [], "add these to the action table of docs/deploy.md"
