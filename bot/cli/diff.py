@@ -67,7 +67,8 @@ async def _load_pair(failing: str, working: str, since: timedelta) -> tuple[Snap
 
     try:
         settings = Settings()
-        access = AwsAccess(settings, settings.file_config())
+        config = settings.file_config()
+        access = AwsAccess(settings, config, restrict_accounts=bool(config.accounts))
     except ConfigError as exc:
         raise CliError(str(exc)) from exc
     out: list[Snapshot] = []

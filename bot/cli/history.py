@@ -154,7 +154,12 @@ async def _collect_live(function: str, since: timedelta) -> Snapshot:
         config = settings.file_config()
     except (ConfigError, ValidationError) as exc:
         raise CliError(f"configuration: {exc}") from exc
-    access = AwsAccess(settings, config, requested_by=os.environ.get("USER"))
+    access = AwsAccess(
+        settings,
+        config,
+        requested_by=os.environ.get("USER"),
+        restrict_accounts=bool(config.accounts),
+    )
     try:
         return await collect_history(access, function, since=since)
     except (BadFunctionRef, FunctionNotFound, AccountNotAllowed) as exc:

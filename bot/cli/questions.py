@@ -95,7 +95,8 @@ async def _reader(snapshot: Snapshot) -> tuple[Any, Gap | None]:
 
     try:
         settings = Settings()
-        access = AwsAccess(settings, settings.file_config())
+        config = settings.file_config()
+        access = AwsAccess(settings, config, restrict_accounts=bool(config.accounts))
         await access.own_identity()
     except (ConfigError, AwsUnavailable, BotoCoreError) as exc:
         return None, Gap(operation="sts:GetCallerIdentity", resource=None, error=str(exc))
