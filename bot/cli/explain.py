@@ -113,7 +113,9 @@ async def gather_inputs(access: Any, parsed: ParsedError) -> ExplainInputs:
     organization = await read_org_policies(reader, org_account or own.account)
     details = None
     if parsed.authorization_id:
-        details = await read_authorization_details(reader, parsed.authorization_id)
+        details = await read_authorization_details(
+            reader, parsed.authorization_id, region=parsed.authorization_region
+        )
     return ExplainInputs(
         principal=principal,
         resource=resource,

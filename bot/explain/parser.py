@@ -75,6 +75,8 @@ class ParsedError(BaseModel):
     encoded_message: str | None = None
     #: Lambda's error name when the message came from Lambda (`KMSAccessDeniedException`)
     lambda_error: str | None = None
+    #: the region of the console link of an authorization ID (where to ask IAM Toolbox)
+    authorization_region: str | None = None
     #: the message as pasted
     raw: str = ""
 
@@ -319,6 +321,14 @@ def _fill_common(parsed: ParsedError, s: str) -> None:
         m = _AUTH_ID.search(s)
         if m:
             parsed.authorization_id = m.group("id")
+    if parsed.authorization_id and parsed.authorization_region is None:
+        m = re.search(
+            r"https://(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d)\.console\.aws\.amazon\.com"
+            r"[^\s]*authorization-details",
+            s,
+        )
+        if m:
+            parsed.authorization_region = m.group("region")
     if parsed.encoded_message is None:
         m = _ENCODED.search(s)
         if m:
