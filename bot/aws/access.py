@@ -207,14 +207,10 @@ class AwsAccess:
         cache_ttl: float = DEFAULT_CACHE_TTL,
         max_concurrency: int = 8,
         botocore_config: Config | None = None,
-        restrict_accounts: bool = True,
     ) -> None:
         self.settings = settings
         self.config = config
         self.requested_by = requested_by
-        #: enforce CONTRACTS §4's account list (the Slack bot always does; the CLI only
-        #: when a config file lists accounts — its user asks with their own credentials)
-        self.restrict_accounts = restrict_accounts
         self.cache_ttl = cache_ttl
         self._base = base_session or boto3.Session()
         self._botocore_config = botocore_config or Config(
@@ -311,8 +307,6 @@ class AwsAccess:
 
     async def ensure_allowed(self, account: str) -> None:
         """Raise AccountNotAllowed unless CONTRACTS §4 lets the bot check `account`."""
-        if not self.restrict_accounts:
-            return
         own = await self.own_identity()
         if not account_allowed(self.config, account, own.account):
             raise AccountNotAllowed(account)

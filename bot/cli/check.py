@@ -186,12 +186,7 @@ async def _diagnose_live(
         config = settings.file_config()
     except (ConfigError, ValidationError) as exc:
         raise CliError(f"configuration: {exc}") from exc
-    access = AwsAccess(
-        settings,
-        config,
-        requested_by=os.environ.get("USER"),
-        restrict_accounts=bool(config.accounts),
-    )
+    access = AwsAccess(settings, config, requested_by=os.environ.get("USER"))
     try:
         return await diagnose(access, function, since=since, scan_triggers=scan_triggers)
     except (BadFunctionRef, FunctionNotFound, AccountNotAllowed) as exc:

@@ -67,8 +67,7 @@ async def _load_pair(failing: str, working: str, since: timedelta) -> tuple[Snap
 
     try:
         settings = Settings()
-        config = settings.file_config()
-        access = AwsAccess(settings, config, restrict_accounts=bool(config.accounts))
+        access = AwsAccess(settings, settings.file_config())
     except ConfigError as exc:
         raise CliError(str(exc)) from exc
     out: list[Snapshot] = []

@@ -87,7 +87,7 @@ async def _online(parsed: ParsedError) -> list[Finding]:
         config = settings.file_config()
     except ConfigError as exc:
         raise CliError(str(exc)) from exc
-    access = AwsAccess(settings, config, restrict_accounts=bool(config.accounts))
+    access = AwsAccess(settings, config)
     inputs = await gather_inputs(access, parsed)
     return explain_findings(parsed, inputs)
 

@@ -154,12 +154,7 @@ async def _collect_live(function: str, since: timedelta) -> Snapshot:
         config = settings.file_config()
     except (ConfigError, ValidationError) as exc:
         raise CliError(f"configuration: {exc}") from exc
-    access = AwsAccess(
-        settings,
-        config,
-        requested_by=os.environ.get("USER"),
-        restrict_accounts=bool(config.accounts),
-    )
+    access = AwsAccess(settings, config, requested_by=os.environ.get("USER"))
     try:
         return await collect_history(access, function, since=since)
     except (BadFunctionRef, FunctionNotFound, AccountNotAllowed) as exc:

@@ -95,8 +95,7 @@ async def _reader(snapshot: Snapshot) -> tuple[Any, Gap | None]:
 
     try:
         settings = Settings()
-        config = settings.file_config()
-        access = AwsAccess(settings, config, restrict_accounts=bool(config.accounts))
+        access = AwsAccess(settings, settings.file_config())
         await access.own_identity()
     except (ConfigError, AwsUnavailable, BotoCoreError) as exc:
         return None, Gap(operation="sts:GetCallerIdentity", resource=None, error=str(exc))
