@@ -28,7 +28,7 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from bot.config import FileConfig, Settings
+from bot.config import FileConfig
 from bot.demo import render
 from bot.demo.run import (
     DEMO_CHANNEL,
@@ -43,7 +43,6 @@ from bot.slack.actions import ActionId
 from bot.slack.double import Message, SlackDouble, SlackSender, Upload
 from bot.slack.refs import ThreadRef
 from bot.web import SERVICES, Services, build_web_app
-from bot.worker import AccessFactory
 
 DEMO_USER = "U0ALICE"
 #: the scenario whose problem is fixed before Rerun is clicked, in order of preference
@@ -82,8 +81,7 @@ class Thread:
 async def serving(config: Path, double: SlackDouble) -> AsyncIterator[tuple[Services, str]]:
     """The lambda-why web app on 127.0.0.1:<free port>; yields its services and Slack URL."""
     settings = demo_settings(config, slack_api_url=double.url)
-    file_config = FileConfig.load(config)
-    app = build_web_app(settings, file_config, access_factory=_fresh_access(settings, file_config))
+    app = build_web_app(settings, FileConfig.load(config))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -95,21 +93,6 @@ async def serving(config: Path, double: SlackDouble) -> AsyncIterator[tuple[Serv
         yield app[SERVICES], f"http://127.0.0.1:{port}/slack/events"
     finally:
         await runner.cleanup()
-
-
-def _fresh_access(settings: Settings, config: FileConfig) -> AccessFactory:
-    """A new `AwsAccess` per job, so a Rerun right after a fix re-reads the role.
-
-    `serve` shares one `AwsAccess` (60 s read caches); a Rerun should bypass them
-    (`collect(fresh=True)`), which `bot.diagnose`/`bot.worker` do not do yet
-    (/tmp/team/bugs.md). The demo fixes a role and reruns within seconds.
-    """
-    from bot.aws.access import AwsAccess
-
-    def factory(requested_by: str | None) -> Any:
-        return AwsAccess(settings, config, requested_by=requested_by)
-
-    return factory
 
 
 def _roots(double: SlackDouble, channel: str) -> list[Message]:
