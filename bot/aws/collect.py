@@ -235,12 +235,15 @@ async def _cached_triggers(
 async def _qualifier_policies(
     reader: Reader, ref: FunctionRef, triggers: list[Trigger]
 ) -> dict[str, PolicyDocument | None]:
-    """Resource policies of the qualifiers triggers invoke, other than the one asked for."""
+    """Resource policies of the ARNs triggers invoke other than the one asked for: other
+    versions/aliases, and the unqualified function when a qualifier was asked for (Lambda
+    keeps one resource policy per qualifier)."""
+    base = ref.unqualified_arn
     targets = sorted(
         {
             t.detail["target"]
             for t in triggers
-            if t.detail.get("target", "").startswith(ref.unqualified_arn + ":")
+            if (t.detail.get("target") == base or t.detail.get("target", "").startswith(base + ":"))
             and t.detail["target"] != ref.arn
         }
     )

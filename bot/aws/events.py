@@ -13,6 +13,8 @@ from bot.aws.reader import NOT_FOUND, Reader
 from bot.snapshot import Gap, Trigger
 
 MAX_BUSES = 100
+#: one ListAliases page: rules on aliases beyond it are not searched (a gap says so)
+MAX_ALIASES = 50
 _NOT_FOUND = ("ResourceNotFoundException",)
 
 
@@ -32,9 +34,41 @@ async def read_event_buses(reader: Reader) -> list[str]:
     return list(await reader.cached(("events-buses", reader.account, reader.region), load))
 
 
+async def read_aliases(reader: Reader, ref: FunctionRef) -> list[str]:
+    """ARNs of the function's aliases: one ListAliases page (at most `MAX_ALIASES`).
+
+    EventBridge matches a rule's target ARN exactly, so a rule that targets
+    `function:name:live` is listed only under that ARN. One page keeps the pass cheap; a
+    function with more aliases gets a gap saying the rest were not searched.
+    https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html
+    """
+    reply = await reader.call(
+        "lambda",
+        "ListAliases",
+        resource=ref.unqualified_arn,
+        missing=_NOT_FOUND,
+        FunctionName=ref.name,  # the reader's account and region: the name suffices
+        MaxItems=MAX_ALIASES,
+    )
+    if reply is None or reply is NOT_FOUND:
+        return []
+    if reply.get("NextMarker"):
+        reader.gap(
+            "lambda:ListAliases",
+            ref.unqualified_arn,
+            f"Truncated: EventBridge rules were searched for the first {MAX_ALIASES} aliases",
+        )
+    return [
+        str(alias["AliasArn"])
+        for alias in reply.get("Aliases") or []
+        if str(alias.get("AliasArn", "")).startswith(ref.unqualified_arn + ":")
+    ]
+
+
 async def read_event_triggers(reader: Reader, ref: FunctionRef) -> list[Trigger]:
-    buses = await read_event_buses(reader)
-    targets = list(dict.fromkeys([ref.unqualified_arn, ref.arn]))
+    """Rules targeting the function, the qualifier asked for, or any of its aliases."""
+    buses, aliases = await asyncio.gather(read_event_buses(reader), read_aliases(reader, ref))
+    targets = list(dict.fromkeys([ref.unqualified_arn, ref.arn, *aliases]))
     found = await asyncio.gather(
         *(
             reader.pages(

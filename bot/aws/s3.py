@@ -83,28 +83,39 @@ async def _bucket_trigger(
     reader: Reader, ref: FunctionRef, bucket: str, account: str | None, *, scanned: bool
 ) -> list[Trigger]:
     missing = _NO_BUCKET + _OTHER_REGION if scanned else _NO_BUCKET
-    read_account = reader.account
+    accounts = [reader.account]
     if account and account != reader.account:
-        read_account = await reader.account_for(f"arn:{reader.partition}:s3::{account}:x")
+        claimed = await reader.account_for(f"arn:{reader.partition}:s3::{account}:x")
+        accounts = list(dict.fromkeys([claimed, reader.account]))
 
-    async def load() -> tuple[dict[str, Any] | None, list[Gap]]:
-        child = reader.child()
-        reply = await child.call(
-            "s3",
-            "GetBucketNotificationConfiguration",
-            resource=f"arn:{reader.partition}:s3:::{bucket}",
-            missing=missing,
-            account=read_account,
-            Bucket=bucket,
-        )
-        if reply is None or reply is NOT_FOUND:
-            return None, child.gaps
-        configs = [dict(c) for c in reply.get("LambdaFunctionConfigurations") or []]
-        return {"LambdaFunctionConfigurations": configs}, child.gaps
+    async def load() -> tuple[tuple[str, dict[str, Any]] | None, list[Gap]]:
+        """(bucket owner, configuration): the first account the bucket is read in as its
+        owner (`ExpectedBucketOwner`); the gaps only when no account could read it."""
+        gaps: list[Gap] = []
+        for owner in accounts:
+            child = reader.child()
+            reply = await child.call(
+                "s3",
+                "GetBucketNotificationConfiguration",
+                resource=f"arn:{reader.partition}:s3:::{bucket}",
+                missing=missing,
+                account=owner,
+                Bucket=bucket,
+                ExpectedBucketOwner=owner,
+            )
+            if reply is NOT_FOUND:
+                return None, []
+            if reply is None:
+                gaps.extend(g for g in child.gaps if g not in gaps)
+                continue
+            configs = [dict(c) for c in reply.get("LambdaFunctionConfigurations") or []]
+            return (owner, {"LambdaFunctionConfigurations": configs}), []
+        return None, gaps
 
-    reply = await reader.cached(("s3-notifications", read_account, bucket), load)
-    if reply is None:
+    read = await reader.cached(("s3-notifications", tuple(accounts), bucket), load)
+    if read is None:
         return []
+    read_account, reply = read
     triggers = []
     for config in reply.get("LambdaFunctionConfigurations") or []:
         target = str(config.get("LambdaFunctionArn", ""))
@@ -124,7 +135,10 @@ async def _bucket_trigger(
                 service="s3",
                 principal=_S3_PRINCIPAL,
                 source_arn=f"arn:{reader.partition}:s3:::{bucket}",
-                source_account=account or read_account,
+                # S3 sends the bucket owner as aws:SourceAccount: the account the
+                # notification configuration was read in, never the one the permission
+                # claims (that would echo the policy's own condition back to it)
+                source_account=read_account,
                 name=bucket,
                 discovered_by="s3:ListBuckets" if scanned else "lambda:GetPolicy",
                 detail=detail,

@@ -14,6 +14,7 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/permissions.html
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from typing import Any
 
 from bot.checks.common import (
@@ -47,17 +48,55 @@ SERVICE_NAMES = {
 
 
 def function_policy(snapshot: Snapshot) -> tuple[dict[str, Any] | None, list[str]]:
-    """The function's resource policy in AWS's grammar, and why it is unknown (if it is)."""
+    """The function's resource policy in AWS's grammar, and why it is unknown (if it is).
+
+    This is the policy of the ARN that was asked for (`function:name:alias` reads the
+    alias's own policy: GetPolicy with its Qualifier)."""
+    return _policy_of(snapshot, asked_arn(snapshot), snapshot.resource_policy)
+
+
+def asked_arn(snapshot: Snapshot) -> str:
+    """The (possibly qualified) function ARN the diagnosis was asked for."""
+    fn = snapshot.function
+    return f"{fn.arn}:{fn.qualifier}" if fn.qualifier else fn.arn
+
+
+def _policy_of(
+    snapshot: Snapshot, arn: str, doc: dict[str, Any] | None
+) -> tuple[dict[str, Any] | None, list[str]]:
     missing: list[str] = []
-    gap = snapshot.gap_for("lambda:GetPolicy")
+    gap = snapshot.gap_for("lambda:GetPolicy", arn)
+    if gap is None and arn == asked_arn(snapshot):
+        gap = snapshot.gap_for("lambda:GetPolicy")
+        if gap is not None and gap.resource not in (None, arn, snapshot.function.arn):
+            gap = None  # a qualifier's read failed, not this one's
     if gap is not None and "ResourceNotFound" not in gap.error:
-        missing.append(f"the function's resource policy (lambda:GetPolicy: {gap.error})")
-    doc = snapshot.resource_policy
+        what = "the function's" if arn == asked_arn(snapshot) else f"{arn}'s"
+        missing.append(f"{what} resource policy (lambda:GetPolicy: {gap.error})")
     return (normalize_lambda_policy(doc) if doc is not None else None), missing
 
 
+def policy_for_target(
+    snapshot: Snapshot, target: str
+) -> tuple[dict[str, Any] | None, list[str], str]:
+    """The resource policy that governs invoking `target` (policy, missing, label).
+
+    Lambda keeps one resource policy per qualifier: a permission on the unqualified
+    function does not let a service invoke `:live`, and one on `:live` does not cover the
+    function. A trigger aimed at another qualifier than the one asked for is judged on
+    that qualifier's policy (`snapshot.qualifier_policies`); snapshots without it fall back
+    to the asked-for policy.
+    https://docs.aws.amazon.com/lambda/latest/dg/using-aliases.html#versioning-permissions-alias
+    """
+    if target != asked_arn(snapshot) and target in snapshot.qualifier_policies:
+        policy, missing = _policy_of(snapshot, target, snapshot.qualifier_policies[target])
+        return policy, missing, f"resource policy of {target}"
+    policy, missing = function_policy(snapshot)
+    return policy, missing, policy_label(snapshot)
+
+
 def policy_label(snapshot: Snapshot) -> str:
-    return f"resource policy of {snapshot.function.arn}"
+    return f"resource policy of {asked_arn(snapshot)}"
 
 
 def target_arn(snapshot: Snapshot, trigger: Trigger) -> str:
@@ -74,12 +113,11 @@ def target_arn(snapshot: Snapshot, trigger: Trigger) -> str:
 
 def run(snapshot: Snapshot) -> list[Finding]:
     findings: list[Finding] = []
-    policy, missing = function_policy(snapshot)
     for trigger in snapshot.triggers:
         if trigger.service == "function-url":
             continue  # the function-url check covers these
-        findings.append(_trigger(snapshot, trigger, policy, missing))
-    findings.extend(_public(snapshot, policy))
+        findings.append(_trigger(snapshot, trigger))
+    findings.extend(_public(snapshot, function_policy(snapshot)[0]))
     return findings
 
 
@@ -96,13 +134,11 @@ def _context(trigger: Trigger) -> dict[str, ContextValue]:
     return ctx
 
 
-def _trigger(
-    snapshot: Snapshot, trigger: Trigger, policy: dict[str, Any] | None, missing: list[str]
-) -> Finding:
+def _trigger(snapshot: Snapshot, trigger: Trigger) -> Finding:
     resource = target_arn(snapshot, trigger)
+    policy, missing, label = policy_for_target(snapshot, resource)
     what = SERVICE_NAMES.get(trigger.service, "trigger")
     name = trigger.name or (trigger.source_arn or "").rsplit(":", 1)[-1].rsplit("/", 1)[-1]
-    label = policy_label(snapshot)
     loaded = Loaded()
     is_service = trigger.principal.endswith(".amazonaws.com") or trigger.principal.endswith(
         ".amazonaws.com.cn"
@@ -126,11 +162,16 @@ def _trigger(
         "resources": [resource],
         "source": trigger.source_arn,
     }
+    qualified = resource != snapshot.function.arn
+    shown = f"{snapshot.function.name}:{resource.rsplit(':', 1)[-1]}"
+    whose = f"{shown}'s" if qualified else "the function's"
+    whose_cap = whose[0].upper() + whose[1:]
+    subject = shown if qualified else "The function"
     via = f" (found via {trigger.discovered_by})" if trigger.discovered_by else ""
     if ask.allowed:
         return pass_finding(
             title=f"{what} {name} may invoke the function",
-            detail=f"The function's resource policy allows {trigger.principal} to call {ACTION}"
+            detail=f"{whose_cap} resource policy allows {trigger.principal} to call {ACTION}"
             + (f" for {trigger.source_arn}" if trigger.source_arn else "")
             + ".",
             evidence=allow_evidence([ask], loaded),
@@ -147,25 +188,27 @@ def _trigger(
     wrong = _wrong_sources(ask, loaded, trigger)
     if ask.explicit:
         detail = (
-            f"A Deny statement in the function's resource policy stops {trigger.principal} "
+            f"A Deny statement in {whose} resource policy stops {trigger.principal} "
             f"from calling {ACTION}{via}; {what} {name} cannot invoke the function."
         )
     elif wrong:
         detail = (
-            f"The function's resource policy lets {trigger.principal} invoke it only for "
-            f"{', '.join(wrong)}, not for {trigger.source_arn or 'this source'}{via}: the "
+            f"{whose_cap} resource policy lets {trigger.principal} invoke it only for "
+            f"{', '.join(wrong)}, not for {_source_text(trigger, wrong)}{via}: the "
             f"permission exists for the wrong source, so {what} {name} is denied."
         )
     elif policy is None:
         detail = (
-            f"The function has no resource-based policy, so {trigger.principal} may not call "
+            f"{subject} has no resource-based policy, so {trigger.principal} may not call "
             f"{ACTION}{via}; {what} {name} is configured to invoke it and is denied."
         )
     else:
         detail = (
-            f"No statement in the function's resource policy allows {trigger.principal} to call "
+            f"No statement in {whose} resource policy allows {trigger.principal} to call "
             f"{ACTION}" + (f" for {trigger.source_arn}" if trigger.source_arn else "") + f"{via}."
         )
+    if not ask.explicit and resource != asked_arn(snapshot):
+        detail += _other_qualifier_hint(snapshot, trigger, resource)
     if not is_service:
         detail += (
             " (The caller's own identity policies were not read; only the function's side "
@@ -186,8 +229,43 @@ def _trigger(
     )
 
 
+def _other_qualifier_hint(snapshot: Snapshot, trigger: Trigger, resource: str) -> str:
+    """When the asked-for policy would allow the trigger on its own ARN: say that a
+    permission does not carry over between qualifiers."""
+    policy, _ = function_policy(snapshot)
+    asked = asked_arn(snapshot)
+    if policy is None:
+        return ""
+    ask = ask_principal(
+        trigger.principal,
+        ACTION,
+        asked,
+        policy,
+        loaded=Loaded(),
+        resource_label=policy_label(snapshot),
+        resource_account=snapshot.account,
+        context=_context(trigger),
+    )
+    if not ask.allowed:
+        return ""
+    return (
+        f" A permission for it exists on {asked}, but the trigger invokes {resource}: Lambda "
+        "keeps a separate resource policy per version and alias, so add the permission with "
+        "--qualifier."
+    )
+
+
+def _source_text(trigger: Trigger, wrong: list[str]) -> str:
+    """The trigger's source as the wrong permission should have named it."""
+    if wrong and all(w.startswith("account ") for w in wrong) and trigger.source_account:
+        return f"account {trigger.source_account} (the {trigger.source_arn or 'source'} owner)"
+    return trigger.source_arn or "this source"
+
+
 def _wrong_sources(ask: Ask, loaded: Loaded, trigger: Trigger) -> list[str]:
-    """Source ARNs (else accounts) named by Allows that would apply but for their conditions."""
+    """Sources named by Allows that would apply but for their conditions: the source ARNs
+    that do not match the trigger's, else the accounts that do not."""
+    key_account = "aws:SourceAccount"
     arns: list[str] = []
     accounts: list[str] = []
     for label, document in loaded.documents.items():
@@ -216,8 +294,13 @@ def _wrong_sources(ask: Ask, loaded: Loaded, trigger: Trigger) -> list[str]:
                     if key.lower() == "aws:sourcearn":
                         arns.extend(listed)
                     elif key.lower() == "aws:sourceaccount":
-                        accounts.extend(f"account {a}" for a in listed)
-    return list(dict.fromkeys(arns or accounts))
+                        accounts.extend(
+                            f"account {a}" for a in listed if a != ask.context.get(key_account)
+                        )
+    # name what does not match: the ARNs, else (right ARN, wrong account) the accounts
+    source = ask.context.get("aws:SourceArn")
+    other_arns = [a for a in arns if not (isinstance(source, str) and fnmatchcase(source, a))]
+    return list(dict.fromkeys(other_arns or accounts or arns))
 
 
 def _fix(snapshot: Snapshot, trigger: Trigger, resource: str, ask: Ask, loaded: Loaded) -> Fix:

@@ -301,3 +301,57 @@ async def test_trigger_on_alias_brings_the_alias_policy(moto: None) -> None:
     assert policy_doc is not None
     # (moto keeps one policy per function; AWS keeps one per qualifier)
     assert "sns-live" in [s["Sid"] for s in policy_doc["Statement"]]
+
+
+async def test_s3_source_account_is_the_bucket_owner_not_the_claimed_one(moto: None) -> None:
+    """A permission claiming another aws:SourceAccount must not echo it into the trigger:
+    S3 sends the bucket owner (the account the notification configuration is read in)."""
+    seeded = seed_function(account="999999999999")
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="orders-uploads")
+    s3.put_bucket_notification_configuration(
+        Bucket="orders-uploads",
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"LambdaFunctionArn": seeded.function_arn, "Events": ["s3:ObjectCreated:*"]}
+            ]
+        },
+    )
+    snap = await collect(make_access(), "orders")
+    [trigger] = [t for t in snap.triggers if t.service == "s3"]
+    assert trigger.source_account == ACCOUNT
+    assert snap.gaps == []
+
+
+async def test_eventbridge_rule_on_an_alias_is_found_with_the_alias_policy(moto: None) -> None:
+    """EventBridge matches target ARNs exactly: rules on `:live` come from ListAliases."""
+    seeded = seed_function()
+    lam = boto3.client("lambda", region_name=REGION)
+    version = lam.publish_version(FunctionName="orders")["Version"]
+    lam.create_alias(FunctionName="orders", Name="live", FunctionVersion=version)
+    alias_arn = seeded.function_arn + ":live"
+    events = boto3.client("events", region_name=REGION)
+    events.put_rule(Name="to-live", ScheduleExpression="rate(1 day)")
+    events.put_targets(Rule="to-live", Targets=[{"Id": "1", "Arn": alias_arn}])
+    snap = await collect(make_access(), "orders")
+    [rule] = [t for t in snap.triggers if t.service == "events"]
+    assert rule.name == "to-live"
+    assert rule.detail["target"] == alias_arn
+    assert alias_arn in snap.qualifier_policies
+    assert snap.gaps == []
+
+
+async def test_checking_an_alias_brings_the_unqualified_policy_for_its_triggers(
+    moto: None,
+) -> None:
+    seeded = seed_function()
+    lam = boto3.client("lambda", region_name=REGION)
+    version = lam.publish_version(FunctionName="orders")["Version"]
+    lam.create_alias(FunctionName="orders", Name="live", FunctionVersion=version)
+    events = boto3.client("events", region_name=REGION)
+    events.put_rule(Name="to-function", ScheduleExpression="rate(1 day)")
+    events.put_targets(Rule="to-function", Targets=[{"Id": "1", "Arn": seeded.function_arn}])
+    snap = await collect(make_access(), "orders:live")
+    [rule] = [t for t in snap.triggers if t.service == "events"]
+    assert rule.detail["target"] == seeded.function_arn
+    assert seeded.function_arn in snap.qualifier_policies

@@ -19,12 +19,7 @@ from .conftest import CheckRun, Seeded, lambda_why
 
 #: scenarios that fail because of a known bug in the code under test (/tmp/team/bugs.md);
 #: strict, so a fix turns them into failures that ask for this entry to be removed
-KNOWN_BUGS: dict[str, str] = {
-    "s3-wrong-account": "bot/aws/s3.py takes the S3 trigger's source account from the "
-    "permission's own aws:SourceAccount condition, so a wrong account passes (bugs.md)",
-    "alias-permission": "bot/aws/events.py lists EventBridge rules for the unqualified ARN "
-    "only; a rule targeting an alias is not discovered (bugs.md)",
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def _params() -> list[Any]:
