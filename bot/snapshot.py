@@ -155,6 +155,8 @@ class EventSourceMapping(BaseModel):
     #: customer key encrypting the mapping's filter criteria
     kms_key_arn: str | None = None
     filter_criteria: list[str] = Field(default_factory=list)  # filter patterns
+    #: Kafka consumer group id (Amazon MSK / self-managed); None: Lambda's default (UUID)
+    consumer_group_id: str | None = None
 
 
 class Trigger(BaseModel):
