@@ -209,6 +209,11 @@ def event_source_mapping(item: Mapping[str, Any]) -> EventSourceMapping:
         topics=list(item.get("Topics") or []),
         queues=list(item.get("Queues") or []),
         kms_key_arn=item.get("KMSKeyArn") or None,
+        consumer_group_id=(
+            (item.get("AmazonManagedKafkaEventSourceConfig") or {}).get("ConsumerGroupId")
+            or (item.get("SelfManagedKafkaEventSourceConfig") or {}).get("ConsumerGroupId")
+            or None
+        ),
         filter_criteria=[
             str(f.get("Pattern", ""))
             for f in (item.get("FilterCriteria") or {}).get("Filters") or []

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from bot.checks.common import Ask, RolePolicies, ask_role, checked_role, gaps_about
 from bot.checks.fixes import ResourceSide, resource_side_for, role_principal_statement
-from bot.checks.kms import key_asks
+from bot.checks.kms import find_key, key_asks, unusable_key, unusable_key_finding
 from bot.checks.outcome import Wording, role_finding
 from bot.report import Finding, Severity, Status
 from bot.snapshot import DestinationTarget, Snapshot
@@ -105,6 +105,17 @@ def _one(snapshot: Snapshot, rp: RolePolicies, target: DestinationTarget) -> Fin
             )
         )
     side: ResourceSide | None = None
+    key = find_key(snapshot, target.kms_key_arn) if target.kms_key_arn else None
+    if key is not None and unusable_key(key):
+        return unusable_key_finding(
+            ID,
+            key,
+            principal=rp.role_arn,
+            actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            what=f"the {KIND.get(target.kind, target.kind)} {arn}",
+            source=arn,
+            consequence="Lambda cannot deliver to it",
+        )
     if target.kms_key_arn:
         answers = key_asks(
             snapshot,

@@ -15,6 +15,11 @@ Lambda developer guide lists ("Execution role permissions"):
 - Amazon MSK: `kafka:DescribeClusterV2` (or `kafka:DescribeCluster`),
   `kafka:GetBootstrapBrokers` and the VPC actions
   https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html
+  with IAM access control (IAM auth on the cluster, no SCRAM/mTLS secret on the mapping):
+  `kafka-cluster:Connect`, `kafka-cluster:DescribeClusterDynamicConfiguration` on the
+  cluster, `kafka-cluster:DescribeTopic`, `kafka-cluster:ReadData` on each topic,
+  `kafka-cluster:DescribeGroup`, `kafka-cluster:AlterGroup` on the consumer group
+  https://docs.aws.amazon.com/lambda/latest/dg/with-msk-configure.html
 - self-managed Kafka: `secretsmanager:GetSecretValue` for the auth secrets, VPC actions when
   a VPC is configured https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-permissions.html
 - Amazon MQ: `mq:DescribeBroker`, `secretsmanager:GetSecretValue`, VPC actions
@@ -31,6 +36,8 @@ are reported in the detail; a `PROBLEM:` result with permissions in order is a w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.checks.common import (
     Ask,
     RolePolicies,
@@ -40,7 +47,7 @@ from bot.checks.common import (
     gaps_about,
 )
 from bot.checks.fixes import MANAGED, ResourceSide, resource_side_for, role_principal_statement
-from bot.checks.kms import key_asks
+from bot.checks.kms import find_key, key_asks, unusable_key, unusable_key_finding
 from bot.checks.outcome import Wording, role_finding
 from bot.report import Finding, Fix, Severity, Status
 from bot.snapshot import EventSourceMapping, Snapshot
@@ -175,9 +182,14 @@ def _one(snapshot: Snapshot, rp: RolePolicies, esm: EventSourceMapping) -> Findi
         asks.extend(role_ask(a, "*", with_policy=False) for a in VPC_ACTIONS)
         if cross:
             asks.append(role_ask("kafka:DescribeVpcConnection", "*", with_policy=False))
+        if msk_uses_iam_auth(esm):
+            asks.extend(
+                role_ask(action, resource, with_policy=False)
+                for action, resource in msk_iam_requests(esm, arn)
+            )
     elif kind == "kafka":
         if any(
-            c.get("Type") in ("VPC_SUBNET", "VPC_SECURITY_GROUP")
+            _sac_type(c) in ("VPC_SUBNET", "VPC_SECURITY_GROUP")
             for c in esm.source_access_configurations
         ):
             asks.extend(role_ask(a, "*", with_policy=False) for a in VPC_ACTIONS)
@@ -190,8 +202,8 @@ def _one(snapshot: Snapshot, rp: RolePolicies, esm: EventSourceMapping) -> Findi
         asks.append(role_ask("rds:DescribeDBSubnetGroups", "*", with_policy=False))
         asks.extend(role_ask(a, "*", with_policy=False) for a in VPC_ACTIONS)
     for config in esm.source_access_configurations:
-        if config.get("Type") in SECRET_TYPES and config.get("URI"):
-            uri = config["URI"]
+        if _sac_type(config) in SECRET_TYPES and _sac_uri(config):
+            uri = _sac_uri(config)
             secret = snapshot.secrets.get(uri)
             asks.append(
                 ask_role(
@@ -219,6 +231,18 @@ def _one(snapshot: Snapshot, rp: RolePolicies, esm: EventSourceMapping) -> Findi
                 asks.extend(secret_key.asks)
                 if side is None and any(not a.allowed for a in secret_key.asks):
                     side = secret_key.side
+    if src.kms_key_arn and unusable_key(find_key(snapshot, src.kms_key_arn)):
+        key = find_key(snapshot, src.kms_key_arn)
+        assert key is not None
+        return unusable_key_finding(
+            ID,
+            key,
+            principal=rp.role_arn,
+            actions=["kms:Decrypt"],
+            what=f"the {label}",
+            source=arn,
+            consequence="Lambda cannot read its records",
+        )
     if src.kms_key_arn:
         via = VIA.get(kind)
         context = {f"aws:{kind}:arn": arn} if arn and kind in ("sqs", "kinesis") else None
@@ -284,7 +308,13 @@ def _one(snapshot: Snapshot, rp: RolePolicies, esm: EventSourceMapping) -> Findi
         wording,
         severity=Severity.HIGH,
         sid="LambdaWhy" + kind.capitalize() + "Source",
-        managed=managed if not cross else None,
+        # the managed policy lacks the kafka-cluster:* data-plane actions
+        managed=(
+            managed
+            if not cross
+            and not any(not a.allowed and a.action.startswith("kafka-cluster:") for a in asks)
+            else None
+        ),
         resource_side=side,
         source=arn,
     )
@@ -300,6 +330,54 @@ def _one(snapshot: Snapshot, rp: RolePolicies, esm: EventSourceMapping) -> Findi
             "source, the source's own settings, or the function's code)."
         )
     return finding
+
+
+def _sac_type(config: Mapping[str, str]) -> str:
+    """A SourceAccessConfiguration's type (collectors store `type`, AWS replies `Type`)."""
+    return config.get("type") or config.get("Type") or ""
+
+
+def _sac_uri(config: Mapping[str, str]) -> str:
+    return config.get("uri") or config.get("URI") or ""
+
+
+#: source access configurations that make Lambda authenticate without IAM
+_NON_IAM_AUTH = SECRET_TYPES - {"SERVER_ROOT_CA_CERTIFICATE"}
+
+
+def msk_uses_iam_auth(esm: EventSourceMapping) -> bool:
+    """Whether Lambda authenticates to the MSK cluster with the execution role: IAM auth is
+    on for the cluster and the mapping names no SASL/SCRAM secret or mTLS certificate
+    ("If IAM auth is active on your MSK cluster, and you don't provide a secret for auth,
+    Lambda automatically defaults to using IAM auth").
+    https://docs.aws.amazon.com/lambda/latest/dg/with-msk-configure.html
+    """
+    if esm.source.attributes.get("SaslIam") != "true":
+        return False
+    return not any(_sac_type(c) in _NON_IAM_AUTH for c in esm.source_access_configurations)
+
+
+def msk_iam_requests(esm: EventSourceMapping, cluster_arn: str) -> list[tuple[str, str]]:
+    """(action, resource) pairs Lambda's consumer needs with IAM access control: connect and
+    describe the cluster's dynamic configuration, describe and read each topic, describe and
+    alter the consumer group (the mapping's ConsumerGroupId, else its UUID).
+    https://docs.aws.amazon.com/msk/latest/developerguide/kafka-actions.html
+    """
+    head, _, tail = cluster_arn.partition(":cluster/")
+    if not tail:
+        return [("kafka-cluster:Connect", cluster_arn)]
+    pairs = [
+        ("kafka-cluster:Connect", cluster_arn),
+        ("kafka-cluster:DescribeClusterDynamicConfiguration", cluster_arn),
+    ]
+    for topic in esm.topics or ["*"]:
+        topic_arn = f"{head}:topic/{tail}/{topic}"
+        pairs.append(("kafka-cluster:DescribeTopic", topic_arn))
+        pairs.append(("kafka-cluster:ReadData", topic_arn))
+    group_arn = f"{head}:group/{tail}/{esm.consumer_group_id or esm.uuid}"
+    pairs.append(("kafka-cluster:DescribeGroup", group_arn))
+    pairs.append(("kafka-cluster:AlterGroup", group_arn))
+    return pairs
 
 
 def _delete_fix(esm: EventSourceMapping) -> Fix:

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.checks.common import Ask, ContextValue, Loaded, RolePolicies, ask_principal, ask_role
-from bot.checks.fixes import ResourceSide, resource_side_for, role_principal_statement
+from bot.checks.fixes import ResourceSide, q, resource_side_for, role_principal_statement
 from bot.iam import Decision, PolicyType, Verdict
+from bot.report import Finding, Fix, Severity, Status
 from bot.snapshot import KmsKey, Snapshot
 
 #: an account id no real caller has, used to ask the key policy on its own
@@ -185,3 +186,56 @@ def _key_policy_admits(  # noqa: PLR0917
         caller_identity_unknown=True,
     )
     return ask.allowed
+
+
+#: key states in which KMS refuses cryptographic operations whatever the policies
+#: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
+UNUSABLE_STATES = frozenset(
+    {"Disabled", "PendingDeletion", "PendingImport", "PendingReplicaDeletion", "Unavailable"}
+)
+
+
+def unusable_key(key: KmsKey | None) -> bool:
+    return key is not None and key.key_manager != "AWS" and key.key_state in UNUSABLE_STATES
+
+
+def unusable_key_finding(
+    check: str,
+    key: KmsKey,
+    *,
+    principal: str,
+    actions: list[str],
+    what: str,
+    source: str | None,
+    consequence: str,
+) -> Finding:
+    """A fail for a customer managed key that is disabled or scheduled for deletion: no
+    policy change helps, the key has to be made usable (or replaced)."""
+    state = key.key_state or "unknown"
+    commands = []
+    if state == "PendingDeletion":
+        commands.append(f"aws kms cancel-key-deletion --key-id {q(key.arn)}")
+    if state in ("PendingDeletion", "Disabled"):
+        commands.append(f"aws kms enable-key --key-id {q(key.arn)}")
+    return Finding(
+        check=check,
+        status=Status.FAIL,
+        severity=Severity.HIGH,
+        title=f"The KMS key encrypting {what} is {state}",
+        detail=(
+            f"{what[0].upper() + what[1:]} is encrypted with {key.arn}, which is in state "
+            f"{state}: KMS refuses every cryptographic operation with it "
+            f"(KMSDisabledException / KMSInvalidStateException), so {consequence}."
+        ),
+        principal=principal,
+        actions=actions,
+        resources=[key.arn],
+        source=source,
+        fix=Fix(
+            summary=(
+                f"Make the key usable again ({state} → Enabled), or re-encrypt {what} with "
+                "an enabled key."
+            ),
+            commands=commands,
+        ),
+    )
