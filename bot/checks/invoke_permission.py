@@ -155,6 +155,26 @@ def _trigger(snapshot: Snapshot, trigger: Trigger) -> Finding:
         caller_identity_unknown=not is_service,
         extra_missing=missing,
     )
+    stages: list[str] = []
+    if not ask.allowed and not ask.explicit and trigger.service == "apigateway":
+        for candidate, stage in _stage_candidates(policy, trigger):
+            context = {**_context(trigger), "aws:SourceArn": candidate}
+            retry_loaded = Loaded()
+            retry = ask_principal(
+                trigger.principal,
+                ACTION,
+                resource,
+                policy,
+                loaded=retry_loaded,
+                resource_label=label,
+                resource_account=snapshot.account,
+                context=context,
+                extra_missing=missing,
+            )
+            if retry.allowed:
+                ask, loaded = retry, retry_loaded
+                stages.append(stage)
+                break
     base = {
         "check": ID,
         "principal": trigger.principal,
@@ -173,6 +193,11 @@ def _trigger(snapshot: Snapshot, trigger: Trigger) -> Finding:
             title=f"{what} {name} may invoke the function",
             detail=f"{whose_cap} resource policy allows {trigger.principal} to call {ACTION}"
             + (f" for {trigger.source_arn}" if trigger.source_arn else "")
+            + (
+                f" (through stage {stages[0]} only: requests to other stages are denied)"
+                if stages
+                else ""
+            )
             + ".",
             evidence=allow_evidence([ask], loaded),
             **base,  # type: ignore[arg-type]
@@ -227,6 +252,36 @@ def _trigger(snapshot: Snapshot, trigger: Trigger) -> Finding:
         fix=_fix(snapshot, trigger, resource, ask, loaded),
         **base,
     )
+
+
+def _stage_candidates(policy: dict[str, Any] | None, trigger: Trigger) -> list[tuple[str, str]]:
+    """Concrete execute-api source ARNs to try for an API trigger (stage `*`): the stages
+    that the policy's own API Gateway statements name for this API. API Gateway calls
+    with the stage a request came through, so a stage-scoped permission works for it.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html
+    """
+    source = trigger.source_arn or ""
+    head, sep, rest = source.partition("/")
+    parts = rest.split("/", 1)
+    if not sep or not parts or parts[0] != "*" or policy is None:
+        return []
+    tail = parts[1] if len(parts) > 1 else ""
+    out: dict[str, str] = {}
+    for stmt in statements_of(policy):
+        for values in (stmt.get("Condition") or {}).values():
+            if not isinstance(values, dict):
+                continue
+            for key, value in values.items():
+                if key.lower() != "aws:sourcearn":
+                    continue
+                for pattern in [value] if isinstance(value, str) else list(value):
+                    p_head, p_sep, p_rest = str(pattern).partition("/")
+                    stage = p_rest.split("/", 1)[0]
+                    if p_head == head and p_sep and stage and not any(c in stage for c in "*?"):
+                        out.setdefault(
+                            stage, f"{head}/{stage}/{tail}" if tail else f"{head}/{stage}"
+                        )
+    return [(arn, stage) for stage, arn in out.items()]
 
 
 def _other_qualifier_hint(snapshot: Snapshot, trigger: Trigger, resource: str) -> str:

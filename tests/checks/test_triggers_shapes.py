@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.checks import build_report, run_checks
 from bot.report import Finding, Status
 from bot.snapshot import Gap, Snapshot, Trigger
@@ -129,3 +131,91 @@ def test_checking_an_alias_uses_its_own_policy() -> None:
     assert "has no resource-based policy" in base.detail
     report = build_report(snap)
     assert report.summary.fail == 1
+
+
+API = "arn:aws:execute-api:us-east-1:111111111111:abc123"
+
+
+def _api_trigger(path: str = "/*/GET/orders") -> Trigger:
+    return Trigger(
+        service="apigateway",
+        principal="apigateway.amazonaws.com",
+        source_arn=API + path,
+        name="orders-api",
+        discovered_by="apigateway:GetRestApis",
+        detail={"target": FN},
+    )
+
+
+def _api_statement(source: str) -> dict[str, Any]:
+    return _statement(
+        Sid="apigw",
+        Principal={"Service": "apigateway.amazonaws.com"},
+        Condition={"ArnLike": {"AWS:SourceArn": source}},
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        API + "/*/GET/orders",
+        API + "/*/*/orders",
+        API + "/*/*",
+        API + "/*",
+        API + "/prod/GET/orders",  # stage-scoped: works through that stage
+        API + "/prod/*/*",
+    ],
+)
+def test_api_gateway_permission_shapes_pass(source: str) -> None:
+    snap = _with_policy(_api_statement(source))
+    snap.triggers = [_api_trigger()]
+    [finding] = _invoke(snap)
+    assert finding.status is Status.PASS, finding.detail
+    if "/prod/" in source:
+        assert "stage prod only" in finding.detail
+
+
+@pytest.mark.parametrize(
+    "source",
+    [API.replace("abc123", "zzz999") + "/*/GET/orders", API + "/*/POST/orders"],
+)
+def test_api_gateway_permission_for_another_api_or_method_fails(source: str) -> None:
+    snap = _with_policy(_api_statement(source))
+    snap.triggers = [_api_trigger()]
+    [finding] = _invoke(snap)
+    assert finding.status is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        {"Service": "s3.amazonaws.com"},
+        {"Service": ["s3.amazonaws.com"]},
+        "s3.amazonaws.com",  # moto stores add-permission's Principal verbatim
+    ],
+)
+def test_service_principal_shapes_pass(principal: Any) -> None:
+    snap = _with_policy(_statement(Principal=principal))
+    [finding] = _invoke(snap)
+    assert finding.status is Status.PASS
+
+
+def test_real_add_permission_shape_with_source_account_passes() -> None:
+    """`aws lambda add-permission --source-arn --source-account` as AWS returns it."""
+    snap = _with_policy(
+        _statement(
+            Condition={
+                "StringEquals": {"AWS:SourceAccount": "111111111111"},
+                "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::orders-uploads"},
+            }
+        )
+    )
+    assert [f.status for f in _invoke(snap)] == [Status.PASS]
+
+
+def test_function_without_triggers_has_no_invoke_findings() -> None:
+    snap = _with_policy()
+    snap.resource_policy = None
+    snap.triggers = []
+    assert _invoke(snap) == []
+    assert build_report(snap).summary.fail == 0
