@@ -34,11 +34,12 @@ from typing import Any, TypeVar
 import boto3
 from botocore import xform_name
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.parsers import ResponseParserError
 from pydantic import BaseModel
 
 from bot.arns import parse_arn
-from bot.aws.errors import AccountNotAllowed, AwsUnavailable, ReadOnlyViolation
+from bot.aws.errors import TRANSPORT_ERRORS, AccountNotAllowed, AwsUnavailable, ReadOnlyViolation
 from bot.config import FileConfig, Settings, account_access, account_allowed
 
 T = TypeVar("T")
@@ -291,11 +292,17 @@ class AwsAccess:
             shared.identity_lock = asyncio.Lock()
         async with shared.identity_lock:
             if shared.identity is None:
-                sts = await self._client_for(self._base_entry(), "sts", self._sts_region())
+                sts = await self._identity_client()
                 try:
                     reply = await self.call(sts, "GetCallerIdentity")
-                except (ClientError, BotoCoreError) as exc:
+                except ClientError as exc:
                     raise AwsUnavailable(f"cannot read AWS credentials: {describe(exc)}") from exc
+                except NoCredentialsError as exc:
+                    raise AwsUnavailable(f"no AWS credentials: {describe(exc)}") from exc
+                except TRANSPORT_ERRORS as exc:
+                    raise AwsUnavailable(
+                        f"AWS could not be reached (sts:GetCallerIdentity): {describe(exc)}"
+                    ) from exc
                 arn = reply["Arn"]
                 shared.identity = CallerIdentity(
                     account=reply["Account"],
@@ -405,7 +412,7 @@ class AwsAccess:
             params["ExternalId"] = external_id
         try:
             reply = await self.call(sts, "AssumeRole", **params)
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, *TRANSPORT_ERRORS) as exc:
             raise AwsUnavailable(f"cannot assume {role_arn}: {describe(exc)}") from exc
         creds = reply["Credentials"]
         session = boto3.Session(
@@ -424,6 +431,17 @@ class AwsAccess:
             self._shared.sessions[key] = entry
         return entry
 
+    async def _identity_client(self) -> Any:
+        """The STS client of the first call: few retries and short timeouts, so missing
+        credentials or a dead endpoint end the diagnosis in seconds (exit 3), not after
+        the read path's full retry budget (5 attempts × 20 s read timeout)."""
+        try:
+            return await asyncio.to_thread(
+                self._make_client, self._base_entry(), "sts", self._sts_region(), _PROBE_CONFIG
+            )
+        except TRANSPORT_ERRORS as exc:
+            raise AwsUnavailable(f"cannot create an AWS client: {describe(exc)}") from exc
+
     async def _client_for(self, entry: _AccountSession, service: str, region: str) -> Any:
         with self._shared.lock:
             client = entry.clients.get((service, region))
@@ -431,7 +449,7 @@ class AwsAccess:
             return client
         try:
             client = await asyncio.to_thread(self._make_client, entry, service, region)
-        except BotoCoreError as exc:
+        except TRANSPORT_ERRORS as exc:
             raise AwsUnavailable(f"cannot create an AWS client: {describe(exc)}") from exc
         with self._shared.lock:
             return entry.clients.setdefault((service, region), client)
@@ -503,6 +521,12 @@ def install_read_only_hook(client: Any, recorder: CallRecorder | None = None) ->
     client.meta.events.register_first("before-call.*.*", record)
 
 
+#: GetCallerIdentity: answers in well under a second when AWS is there at all
+_PROBE_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=5
+)
+
+
 def describe(exc: BaseException) -> str:
     """`AccessDeniedException: User ... is not authorized ...` for a botocore error."""
     if isinstance(exc, ClientError):
@@ -510,7 +534,12 @@ def describe(exc: BaseException) -> str:
         code = error.get("Code") or "Error"
         message = error.get("Message") or ""
         return f"{code}: {message}" if message else str(code)
-    return f"{type(exc).__name__}: {exc}"
+    text = str(exc).strip()
+    if isinstance(exc, ResponseParserError):
+        # botocore appends the whole unparsable body: keep its first line
+        text = "the endpoint's reply is not an AWS response (" + text.splitlines()[0] + ")"
+    first = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first[:300]}"
 
 
 def error_code(exc: BaseException) -> str | None:

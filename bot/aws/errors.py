@@ -9,15 +9,25 @@
 
 from __future__ import annotations
 
+from botocore.exceptions import BotoCoreError
+from botocore.parsers import ResponseParserError
+
 from bot.arns import BadFunctionRef
 
 __all__ = [
+    "TRANSPORT_ERRORS",
     "AccountNotAllowed",
     "AwsUnavailable",
     "BadFunctionRef",
     "FunctionNotFound",
     "ReadOnlyViolation",
 ]
+
+
+#: failures with no AWS error code: the transport (no credentials, endpoint unreachable,
+#: timeouts), or a reply that is not AWS's (an empty or HTML body from a proxy or a
+#: non-AWS endpoint: `ResponseParserError` is not a `BotoCoreError`)
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (BotoCoreError, ResponseParserError)
 
 
 class FunctionNotFound(LookupError):

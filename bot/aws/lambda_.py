@@ -14,11 +14,11 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from bot.arns import FunctionRef, account_of, log_group_name, parse_arn
 from bot.aws.access import describe, error_code
-from bot.aws.errors import AwsUnavailable, FunctionNotFound
+from bot.aws.errors import TRANSPORT_ERRORS, AwsUnavailable, FunctionNotFound
 from bot.aws.reader import NOT_FOUND, Reader
 from bot.snapshot import (
     REDACTED,
@@ -54,7 +54,7 @@ async def read_function(reader: Reader, ref: FunctionRef) -> FunctionConfig:
         if error_code(exc) == "ResourceNotFoundException":
             raise FunctionNotFound(ref.name, reader.account, reader.region, ref.qualifier) from exc
         raise AwsUnavailable(f"cannot read function {ref.arn}: {describe(exc)}") from exc
-    except BotoCoreError as exc:
+    except TRANSPORT_ERRORS as exc:
         raise AwsUnavailable(f"cannot read function {ref.arn}: {describe(exc)}") from exc
     return function_config(reply, ref)
 

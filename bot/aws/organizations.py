@@ -16,10 +16,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from bot.aws.access import describe
-from bot.aws.errors import AwsUnavailable
+from bot.aws.errors import TRANSPORT_ERRORS, AwsUnavailable
 from bot.aws.reader import Reader
 from bot.snapshot import Gap, NamedPolicy, OrgPolicies
 
@@ -59,14 +59,14 @@ async def _load(reader: Reader, account: str) -> OrgPolicies | None:
     async def call(operation: str, resource: str | None, **params: Any) -> Mapping[str, Any]:
         try:
             return await reader.access.call(client, operation, **params)
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, *TRANSPORT_ERRORS) as exc:
             reader.gap(f"organizations:{operation}", resource, describe(exc))
             raise _Failed from exc
 
     async def pages(operation: str, key: str, resource: str, **params: Any) -> list[Any]:
         try:
             return await reader.access.paginate(client, operation, key, **params)
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, *TRANSPORT_ERRORS) as exc:
             reader.gap(f"organizations:{operation}", resource, describe(exc))
             raise _Failed from exc
 

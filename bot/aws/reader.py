@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from bot.arns import account_of
 from bot.aws.access import AwsAccess, describe, error_code
-from bot.aws.errors import AccountNotAllowed, AwsUnavailable
+from bot.aws.errors import TRANSPORT_ERRORS, AccountNotAllowed, AwsUnavailable
 from bot.config import account_allowed
 from bot.snapshot import Gap
 
@@ -25,6 +25,15 @@ T = TypeVar("T")
 
 #: the reply for "AWS says it does not exist" (identity-compare: `reply is NOT_FOUND`)
 NOT_FOUND: Final[Mapping[str, Any]] = MappingProxyType({})
+
+#: failures of one read that become a gap (NotImplementedError: an in-process emulator
+#: such as moto lacks the operation)
+_READ_ERRORS: tuple[type[Exception], ...] = (
+    *TRANSPORT_ERRORS,
+    AwsUnavailable,
+    AccountNotAllowed,
+    NotImplementedError,
+)
 
 Reply = Mapping[str, Any]
 
@@ -94,7 +103,7 @@ class Reader:
             if error_code(exc) in set(missing):
                 return NOT_FOUND
             self.gap(label, resource, describe(exc))
-        except (BotoCoreError, AwsUnavailable, AccountNotAllowed, NotImplementedError) as exc:
+        except _READ_ERRORS as exc:
             # NotImplementedError: an in-process emulator (moto) lacks the operation
             self.gap(label, resource, _describe_other(exc))
         return None
@@ -123,7 +132,7 @@ class Reader:
             if error_code(exc) in set(missing):
                 return []
             self.gap(label, resource, describe(exc))
-        except (BotoCoreError, AwsUnavailable, AccountNotAllowed, NotImplementedError) as exc:
+        except _READ_ERRORS as exc:
             # NotImplementedError: an in-process emulator (moto) lacks the operation
             self.gap(label, resource, _describe_other(exc))
         return None
@@ -169,6 +178,6 @@ async def gather(*aws: Awaitable[T]) -> list[T]:
 
 
 def _describe_other(exc: BaseException) -> str:
-    if isinstance(exc, BotoCoreError):
+    if isinstance(exc, TRANSPORT_ERRORS):
         return describe(exc)
     return f"{type(exc).__name__}: {exc}"

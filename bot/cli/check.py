@@ -174,10 +174,10 @@ async def _diagnose_live(
     function: str, since: timedelta, scan_triggers: bool
 ) -> tuple[Snapshot, Report]:
     """Composition root: settings, AWS access, collect + checks."""
-    from botocore.exceptions import BotoCoreError, NoCredentialsError, NoRegionError
+    from botocore.exceptions import NoCredentialsError, NoRegionError
 
-    from bot.aws.access import AwsAccess
-    from bot.aws.errors import AccountNotAllowed, AwsUnavailable, FunctionNotFound
+    from bot.aws.access import AwsAccess, describe
+    from bot.aws.errors import TRANSPORT_ERRORS, AccountNotAllowed, AwsUnavailable, FunctionNotFound
     from bot.config import ConfigError, Settings
     from bot.diagnose import diagnose
 
@@ -190,9 +190,9 @@ async def _diagnose_live(
     try:
         return await diagnose(access, function, since=since, scan_triggers=scan_triggers)
     except (BadFunctionRef, FunctionNotFound, AccountNotAllowed) as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(_one_line(exc)) from exc
     except AwsUnavailable as exc:
-        raise CliError(str(exc), EXIT_AWS) from exc
+        raise CliError(_one_line(exc), EXIT_AWS) from exc
     except NoRegionError as exc:
         raise CliError(
             "no AWS region: set AWS_REGION or AWS_DEFAULT_REGION, or pass a function ARN",
@@ -200,8 +200,13 @@ async def _diagnose_live(
         ) from exc
     except NoCredentialsError as exc:
         raise CliError(f"no AWS credentials: {exc}", EXIT_AWS) from exc
-    except BotoCoreError as exc:
-        raise CliError(f"AWS could not be reached: {exc}", EXIT_AWS) from exc
+    except TRANSPORT_ERRORS as exc:
+        raise CliError(f"AWS could not be reached: {describe(exc)}", EXIT_AWS) from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error as the single stderr line CONTRACTS §2 asks for."""
+    return " ".join(str(exc).split())
 
 
 def _print(report: Report, *, as_json: bool) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -189,8 +192,45 @@ async def test_unreachable_endpoint_is_unavailable(
     access = make_access(
         botocore_config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=1)
     )
-    with pytest.raises(AwsUnavailable, match="cannot read AWS credentials"):
+    with pytest.raises(AwsUnavailable, match="AWS could not be reached"):
         await access.own_identity()
+
+
+class _NotAws(BaseHTTPRequestHandler):
+    """An endpoint that answers, but not as AWS: an empty 200 (a captive proxy)."""
+
+    def do_POST(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        return
+
+
+@pytest.fixture
+def not_aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotAws)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_a_reply_that_is_not_aws_is_unavailable_in_one_line(not_aws: None) -> None:
+    from botocore.config import Config
+
+    access = make_access(
+        botocore_config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=1)
+    )
+    with pytest.raises(AwsUnavailable, match="AWS could not be reached") as info:
+        await access.own_identity()
+    assert "\n" not in str(info.value)
+    assert "ResponseParserError" in str(info.value)
 
 
 def deny(client: Any, operation: str, code: str = "AccessDeniedException") -> None:
