@@ -116,6 +116,11 @@ async def _bucket_trigger(
     if read is None:
         return []
     read_account, reply = read
+    owner = read_account
+    if account and account != read_account and not await _owns(reader, read_account, bucket):
+        # the bucket is not the reading account's (ListBuckets lists only the caller's own
+        # buckets) and the claimed owner cannot be read: the claim cannot be disproved
+        owner = account
     triggers = []
     for config in reply.get("LambdaFunctionConfigurations") or []:
         target = str(config.get("LambdaFunctionArn", ""))
@@ -138,13 +143,35 @@ async def _bucket_trigger(
                 # S3 sends the bucket owner as aws:SourceAccount: the account the
                 # notification configuration was read in, never the one the permission
                 # claims (that would echo the policy's own condition back to it)
-                source_account=read_account,
+                source_account=owner,
                 name=bucket,
                 discovered_by="s3:ListBuckets" if scanned else "lambda:GetPolicy",
                 detail=detail,
             )
         )
     return triggers
+
+
+async def _owns(reader: Reader, account: str, bucket: str) -> bool:
+    """Whether `account` owns `bucket`: it is in that account's ListBuckets (cached).
+
+    Asked only when a permission claims another owner than the account the notification
+    configuration was read in (emulators such as moto do not enforce
+    `ExpectedBucketOwner`). A failed or truncated listing counts as owned (the read
+    account stays the owner, as `ExpectedBucketOwner` asserted).
+    """
+
+    async def load() -> tuple[frozenset[str] | None, list[Gap]]:
+        child = reader.child()
+        items = await child.pages(
+            "s3", "ListBuckets", "Buckets", account=account, max_items=MAX_SCANNED_BUCKETS
+        )
+        if items is None or len(items) >= MAX_SCANNED_BUCKETS:
+            return None, child.gaps
+        return frozenset(str(i.get("Name")) for i in items), child.gaps
+
+    names = await reader.cached(("s3-own-buckets", account), load)
+    return names is None or bucket in names
 
 
 def invokes_function(target: str, ref: FunctionRef) -> bool:

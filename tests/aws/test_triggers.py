@@ -355,3 +355,35 @@ async def test_checking_an_alias_brings_the_unqualified_policy_for_its_triggers(
     [rule] = [t for t in snap.triggers if t.service == "events"]
     assert rule.detail["target"] == seeded.function_arn
     assert seeded.function_arn in snap.qualifier_policies
+
+
+async def test_s3_bucket_of_an_unreadable_other_account_keeps_the_claimed_owner(
+    moto: None,
+) -> None:
+    """A bucket that is not the function account's own (not in its ListBuckets), in an
+    account lambda-why may not read: the permission's aws:SourceAccount cannot be
+    disproved, so it stays (a correct cross-account setup is not failed)."""
+    other = "222222222222"
+    seeded = seed_function(account=other)
+    creds = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{other}:role/owner", RoleSessionName="owner"
+    )["Credentials"]
+    theirs = boto3.client(
+        "s3",
+        region_name=REGION,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    theirs.create_bucket(Bucket="orders-uploads")
+    theirs.put_bucket_notification_configuration(
+        Bucket="orders-uploads",
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"LambdaFunctionArn": seeded.function_arn, "Events": ["s3:ObjectCreated:*"]}
+            ]
+        },
+    )
+    snap = await collect(make_access(), "orders")
+    [trigger] = [t for t in snap.triggers if t.service == "s3"]
+    assert trigger.source_account == other
