@@ -14,8 +14,10 @@ when a trail logs data events into the event history source that was read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from bot.checks.common import Ask, ask_role, role_policies
+from bot.checks.common import Ask, RolePolicies, ask_role, role_policies
+from bot.checks.kms import find_key, key_asks
 from bot.checks.outcome import Wording, role_finding
 from bot.explain.parser import parse_message
 from bot.report import Evidence, Finding, Severity, Status, utc_iso
@@ -60,6 +62,52 @@ def _evidence(group: _Group) -> list[Evidence]:
     return out
 
 
+def _ask(snapshot: Snapshot, rp: RolePolicies, action: str, resource: str) -> Ask:
+    """Re-evaluate a denied request now, with the target's resource policy when the
+    snapshot holds it: a KMS key policy (which must allow even within the account), an
+    event source's or destination's queue/topic/bus policy, a secret's policy."""
+    if action.startswith("kms:") and resource != "*":
+        key = find_key(snapshot, resource)
+        if key is not None:
+            env_key = key.arn == snapshot.function.kms_key_arn
+            answers = key_asks(
+                snapshot,
+                rp,
+                key.arn,
+                (action,),
+                via_service=f"lambda.{snapshot.region}.amazonaws.com" if env_key else None,
+                encryption_context=(
+                    {"LambdaFunctionName": snapshot.function.name} if env_key else None
+                ),
+            )
+            if answers.asks:
+                return answers.asks[0]
+    policy = _resource_policy(snapshot, resource)
+    if policy is not None:
+        return ask_role(
+            snapshot,
+            rp,
+            action,
+            resource,
+            resource_policy=policy,
+            resource_label=f"resource policy of {resource}",
+        )
+    return ask_role(snapshot, rp, action, resource)
+
+
+def _resource_policy(snapshot: Snapshot, resource: str) -> dict[str, Any] | None:
+    for mapping in snapshot.event_source_mappings:
+        if mapping.source.arn == resource and mapping.source.policy is not None:
+            return mapping.source.policy
+    for target in snapshot.destinations:
+        if target.arn == resource and target.policy is not None:
+            return target.policy
+    secret = snapshot.secrets.get(resource)
+    if secret is not None and secret.policy is not None:
+        return secret.policy
+    return None
+
+
 def run(snapshot: Snapshot) -> list[Finding]:
     denials = function_denials(snapshot)
     if not denials:
@@ -76,7 +124,7 @@ def run(snapshot: Snapshot) -> list[Finding]:
             + f" by the function's role sessions, first at {utc_iso(times[0])}, last at "
             f"{utc_iso(times[-1])}" + (f" ({kind})" if kind != "unknown" else "") + "."
         )
-        ask: Ask = ask_role(snapshot, rp, group.action, group.resource)
+        ask: Ask = _ask(snapshot, rp, group.action, group.resource)
         wording = Wording(
             fail=f"The function was denied {group.action} (seen in CloudTrail)",
             ok=f"The function was denied {group.action} earlier; its role now allows it",
