@@ -8,6 +8,8 @@ from functools import partial
 import boto3
 
 from bot.aws import collect as collect_module
+from bot.aws.access import AwsAccess
+from bot.config import FileConfig, Settings
 from tests.aws.conftest import ACCOUNT, REGION, make_access, policy, seed_function
 
 collect = partial(collect_module.collect, late_collectors=())
@@ -387,3 +389,30 @@ async def test_s3_bucket_of_an_unreadable_other_account_keeps_the_claimed_owner(
     snap = await collect(make_access(), "orders")
     [trigger] = [t for t in snap.triggers if t.service == "s3"]
     assert trigger.source_account == other
+
+
+async def test_checking_an_alias_reads_the_alias_policy_with_its_qualifier(moto: None) -> None:
+    """`check function:orders:live` evaluates the alias's own policy: GetPolicy is asked
+    with Qualifier=live (AWS keeps one resource policy per qualifier)."""
+    seed_function()
+    lam = boto3.client("lambda", region_name=REGION)
+    version = lam.publish_version(FunctionName="orders")["Version"]
+    lam.create_alias(FunctionName="orders", Name="live", FunctionVersion=version)
+    session = boto3.Session(region_name=REGION)
+    asked: list[dict[str, object]] = []
+
+    def capture(params: dict[str, object], **_: object) -> None:
+        asked.append(dict(params))
+
+    session.events.register("provide-client-params.lambda.GetPolicy", capture)
+    access = AwsAccess(
+        Settings(_env_file=None),  # type: ignore[call-arg]
+        FileConfig(),
+        base_session=session,
+    )
+    snap = await collect(access, "orders:live")
+    assert snap.function.qualifier == "live"
+    assert {
+        "FunctionName": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders",
+        "Qualifier": "live",
+    } in asked
