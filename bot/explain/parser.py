@@ -232,6 +232,8 @@ def _clean(text: str) -> str:
     )
     # box-drawing gutters of Terraform / table output
     text = re.sub(r"(?m)^[ \t]*[│┃║][ \t]?", "", text)
+    # comment and quote gutters of pasted snippets ("# AccessDenied: ...", "> User: ...")
+    text = re.sub(r"(?m)^[ \t]*(?:#+|//+|>+)[ \t]+", "", text)
     text = text.replace("`", " ").replace("\u00a0", " ")
     text = _join_wrapped_arns(text)
     return re.sub(r"\s+", " ", text).strip()
@@ -420,6 +422,12 @@ def _policy_kind(phrase: str | None) -> PolicyKind | None:
     return None
 
 
+#: an ARN whose placeholders may hold spaces: `arn:aws:iam::[Account Id]:user/x`
+_SPACED_ARN = re.compile(
+    r"arn:(?:[^\s\[<{]|\[[^\]\n]{0,40}\]|<[^>\n]{0,40}>|\{[^}\n]{0,40}\})+", re.I
+)
+
+
 def _principal_before(before: str) -> str | None:
     before = before.rstrip()
     keys = list(_PRINCIPAL_KEY.finditer(before))
@@ -431,6 +439,9 @@ def _principal_before(before: str) -> str | None:
         value = tail if tail.lower().startswith("arn:") else ""
     if not value or value.startswith("<"):
         return None
+    spaced = _SPACED_ARN.fullmatch(value)
+    if spaced and " " in value:
+        return _normalise_value(value)
     if " " in value:
         parts = value.split()
         if parts[0].lower().startswith("arn:") and all(
@@ -461,6 +472,9 @@ def _take_value(text: str) -> tuple[str | None, int]:
     )
     if named:
         return _strip_value(named.group(0)), offset + named.end()
+    spaced = _SPACED_ARN.match(stripped)
+    if spaced and " " in spaced.group(0):
+        return _normalise_value(spaced.group(0)), offset + spaced.end()
     m = re.match(r"\S+", stripped)
     if not m:
         return None, offset
@@ -813,7 +827,21 @@ _OPERATION_SERVICES = {
 }
 
 
+_KNOWN_OPERATIONS = {name.lower(): name for name in _OPERATION_SERVICES}
+
+#: a CloudTrail console row: "<caller arn>  <event id>  ec2.amazonaws.com  CreateNetworkInterface"
+_TRAIL_ROW = re.compile(r"\b[a-z0-9-]+\.amazonaws\.com\s+([A-Z]\w+)\b")
+
+
 def _operation(s: str) -> str | None:
+    """The SDK operation a wrapper names, in its canonical case when known (`Headobject`)."""
+    name = _operation_as_written(s)
+    if name is None:
+        return None
+    return _KNOWN_OPERATIONS.get(name.lower(), name)
+
+
+def _operation_as_written(s: str) -> str | None:
     m = re.search(r"when\s+calling\s+the\s+(\w+)\s+operation", s, re.I)
     if m:
         return m.group(1)
@@ -823,11 +851,23 @@ def _operation(s: str) -> str | None:
     m = re.search(r"Error\s+executing\s+\"(\w+)\"", s)
     if m:
         return m.group(1)
-    # a CloudTrail row: "ec2.amazonaws.com  CreateNetworkInterface  Client.UnauthorizedOperation"
-    m = re.search(r"\b[a-z0-9-]+\.amazonaws\.com\s+([A-Z]\w+)\b", s)
+    m = _TRAIL_ROW.search(s)
     if m:
         return m.group(1)
     return None
+
+
+def _trail_row_caller(s: str) -> str | None:
+    """The caller ARN that starts a CloudTrail row (before the event source), if any."""
+    m = _TRAIL_ROW.search(s)
+    if m is None:
+        return None
+    caller = re.search(
+        r"\barn:aws[\w-]*:(?:sts|iam)::[^\s:]*:(?:assumed-role|user|role|federated-user|root)"
+        r"[^\s\"',;)]*",
+        s[: m.start()],
+    )
+    return _normalise_value(caller.group(0)) if caller else None
 
 
 def _error_code(s: str) -> str | None:
@@ -932,6 +972,7 @@ def _match_operation(s: str) -> ParsedError | None:
             resource = _normalise_value(arn.group(0))
     return ParsedError(
         kind="operation" if action else "generic",
+        principal=_trail_row_caller(s),
         action=action,
         resource=resource,
         service=service,

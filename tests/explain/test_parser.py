@@ -10,15 +10,31 @@ import pytest
 
 from bot.explain.parser import CONTRACT_KEYS, normalise_action, parse_message
 
-CASES: list[dict[str, Any]] = json.loads(
-    (Path(__file__).parent / "cases" / "parser_cases.json").read_text(encoding="utf-8")
-)
+_CASES_DIR = Path(__file__).parent / "cases"
+
+
+def _load(name: str) -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = json.loads((_CASES_DIR / name).read_text(encoding="utf-8"))
+    return cases
+
+
+#: parser_cases.json: the first table; parser_cases_real2.json: a second set of real messages
+#: (public bug reports, AWS docs), each with its `source`, none repeating the first table's
+FIRST = _load("parser_cases.json")
+REAL2 = _load("parser_cases_real2.json")
+CASES = FIRST + REAL2
 
 
 def test_table_is_large_and_named_uniquely() -> None:
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names))
     assert sum(1 for c in CASES if c["expect"] is not None) >= 80
+    assert all(c.get("source") for c in REAL2)
+
+
+def test_second_table_repeats_no_message_of_the_first() -> None:
+    first = {c["message"].strip() for c in FIRST}
+    assert not [c["name"] for c in REAL2 if c["message"].strip() in first]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
