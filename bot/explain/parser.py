@@ -254,6 +254,7 @@ def _join_wrapped_arns(text: str) -> str:
                 and first.lower().strip(".,:;") not in _PHRASE_WORDS
                 and not last.endswith((".", ",", ";", '"', "'", ")"))
                 and re.match(r"^[\w*/:.\-@+=,$?{}]+$", first)
+                and re.search(r"[A-Za-z0-9]", first)
             ):
                 out[-1] = prev + line.lstrip()
                 continue
@@ -310,7 +311,12 @@ _POLICY_ARN = re.compile(
 
 
 def _parse_clean(s: str) -> ParsedError | None:
-    for matcher in (_match_not_authorized, _match_lambda_config, _match_operation):
+    for matcher in (
+        _match_not_authorized,
+        _match_lambda_config,
+        _match_reason_only,
+        _match_operation,
+    ):
         parsed = matcher(s)
         if parsed is not None:
             _fill_common(parsed, s)
@@ -385,6 +391,27 @@ def _match_not_authorized(s: str) -> ParsedError | None:
             parsed.policy_type = "resource"
         return parsed
     return None
+
+
+_REASON_ONLY = re.compile(
+    r"because\s+no\s+" + _TYPE_PHRASE + r"(?:\s+polic(?:y|ies))?\s+allows?\s+the\s+"
+    r"(?P<svc>[A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(?P<name>[A-Za-z0-9*]+)\s*action",
+    re.I,
+)
+
+
+def _match_reason_only(s: str) -> ParsedError | None:
+    """A pasted fragment with only the reason: "because no identity-based policy allows the
+    iam:PassRole action" (the action is named there)."""
+    m = _REASON_ONLY.search(s)
+    if m is None:
+        return None
+    return ParsedError(
+        kind="not-authorized",
+        action=normalise_action(f"{m.group('svc')}:{m.group('name')}"),
+        decision="implicit_deny",
+        policy_type=_policy_kind(m.group("type")),
+    )
 
 
 def _reason(parsed: ParsedError, rest: str) -> None:
@@ -540,7 +567,7 @@ def _match_lambda_config(s: str) -> ParsedError | None:
         return caller
     m = re.search(
         r"execution\s+role\s+does\s+not\s+have\s+(?:the\s+)?permissions?\s+to\s+call\s+"
-        r"(?P<op>\w+)\s+on\s+(?P<svc>[\w -]+?)(?=[\s.(,;:]|$)",
+        r"(?P<op>\w+)\s+on\s+(?P<svc>[\w -]+?)(?=[\s.(,;:\"'`)\]]|$)",
         s,
         re.I,
     )
@@ -854,11 +881,24 @@ def _operation_as_written(s: str) -> str | None:
     m = _TRAIL_ROW.search(s)
     if m:
         return m.group(1)
+    m = _CALLED.search(s)
+    if m:
+        return m.group("op")
     return None
+
+
+#: CloudTrail alarm wording: "<caller arn> called GetSecretValue but failed due to AccessDenied"
+_CALLED = re.compile(
+    r"(?P<arn>\barn:aws[\w-]*:(?:sts|iam)::\S+)\s+called\s+(?P<op>[A-Z]\w+)\s+but\s+failed"
+    r"\s+due\s+to\s+(?P<code>\w+)"
+)
 
 
 def _trail_row_caller(s: str) -> str | None:
     """The caller ARN that starts a CloudTrail row (before the event source), if any."""
+    called = _CALLED.search(s)
+    if called:
+        return _normalise_value(called.group("arn"))
     m = _TRAIL_ROW.search(s)
     if m is None:
         return None
@@ -899,6 +939,13 @@ def _sdk_service(s: str) -> str | None:
     return None
 
 
+#: error codes of failed credentials (authentication), not of denied access
+_CREDENTIAL_CODE = re.compile(
+    r"ExpiredToken\w*|UnrecognizedClient\w*|InvalidClientTokenId|InvalidAccessKeyId"
+    r"|SignatureDoesNotMatch|InvalidSignatureException|IncompleteSignature\w*|RequestExpired"
+)
+
+
 def _match_operation(s: str) -> ParsedError | None:
     sqs = re.search(r"Access\s+to\s+the\s+resource\s+(?P<url>https?://\S+?)\s+is\s+denied", s, re.I)
     ciphertext = re.search(
@@ -910,6 +957,10 @@ def _match_operation(s: str) -> ParsedError | None:
         r"You\s+are\s+not\s+authori[sz]ed\s+to\s+perform\s+this\s+operation", s, re.I
     )
     code = _error_code(s)
+    if code and _CREDENTIAL_CODE.fullmatch(code):
+        # "api error ExpiredTokenException: The security token ... is expired" (HTTP 403):
+        # the credentials failed, no policy was evaluated
+        code = None
     s3_words = re.search(r"\bAccess\s+Denied\b", s)
     other_words = re.search(
         r"not\s+authori[sz]ed\s+to\s+invoke\s+this\s+API\s+operation"

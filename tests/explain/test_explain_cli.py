@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,3 +83,26 @@ def test_text_output_lists_fields(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert "dynamodb:PutItem" in out
     assert "implicit_deny" in out
+
+
+_REAL2: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "cases" / "parser_cases_real2.json").read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize("case", _REAL2, ids=[c["name"] for c in _REAL2])
+def test_real_messages_through_the_cli(
+    case: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each real message through `explain --offline --json`: the contract fields as expected."""
+    code = main(["explain", case["message"], "--offline", "--json"])
+    captured = capsys.readouterr()
+    parsed = json.loads(captured.out)["parsed"]
+    if case["expect"] is None:
+        assert (code, parsed) == (2, None)
+        assert len(captured.err.strip().splitlines()) == 1
+        return
+    assert code == 0, captured.err
+    for key, want in case["expect"].items():
+        if key in parsed:
+            assert parsed[key] == want, f"{key}: got {parsed[key]!r}, want {want!r}"
