@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +110,51 @@ def test_real_messages_through_the_cli(
     for key, want in case["expect"].items():
         if key in parsed:
             assert parsed[key] == want, f"{key}: got {parsed[key]!r}, want {want!r}"
+
+
+#: the installed entry point, run as its own process
+_CLI = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"]
+
+
+def _no_aws_env(tmp_path: Path) -> dict[str, str]:
+    """An environment with no AWS credentials and no instance metadata to fall back on."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+
+def test_online_without_credentials_exits_3_quickly(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [*_CLI, "explain", MESSAGE, "--json"],
+        env=_no_aws_env(tmp_path),
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+    assert time.monotonic() - started < 30
+
+
+def test_stdin_dash_in_a_real_process(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*_CLI, "explain", "-", "--offline", "--json"],
+        input=MESSAGE + "\n",
+        env=_no_aws_env(tmp_path),
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["parsed"]["action"] == "dynamodb:PutItem"
