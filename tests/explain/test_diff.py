@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.explain.diff import compare
+from bot.explain.diff import FunctionDiff, compare
 from bot.snapshot import Snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -16,7 +16,7 @@ FAILING = FIXTURES / "diff_failing.json"
 WORKING = FIXTURES / "diff_working.json"
 
 
-def result():  # type: ignore[no-untyped-def]
+def result() -> FunctionDiff:
     return compare(Snapshot.load(FAILING), Snapshot.load(WORKING))
 
 

@@ -93,7 +93,7 @@ def image_snapshot(policy: dict[str, object] | None, registry: str = "1111111111
     return snapshot
 
 
-LAMBDA_PULL = {
+LAMBDA_PULL: dict[str, object] = {
     "Version": "2012-10-17",
     "Statement": [
         {

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.checks import log_evidence
-from bot.report import Status
+from bot.report import Finding, Status
 from bot.snapshot import Snapshot
 
 FIXTURE = Path(__file__).parent / "fixtures" / "log_denials.json"
 
 
-def findings_by_action() -> dict[str, log_evidence.Finding]:
+def findings_by_action() -> dict[str, Finding]:
     snapshot = Snapshot.load(FIXTURE)
     return {f.actions[0]: f for f in log_evidence.run(snapshot)}
 
