@@ -315,6 +315,7 @@ def _parse_clean(s: str) -> ParsedError | None:
         _match_not_authorized,
         _match_lambda_config,
         _match_reason_only,
+        _match_short_not_authorized,
         _match_operation,
     ):
         parsed = matcher(s)
@@ -412,6 +413,15 @@ def _match_reason_only(s: str) -> ParsedError | None:
         decision="implicit_deny",
         policy_type=_policy_kind(m.group("type")),
     )
+
+
+def _match_short_not_authorized(s: str) -> ParsedError | None:
+    """`User: <arn> is not authorized. Go to .../authorization-details/<id>`: no action named,
+    the authorization ID says where AWS keeps the details."""
+    m = re.search(r"\bis\s+not\s+authori[sz]ed\s*[.,;]", s, re.I)
+    if m is None or _AUTH_ID.search(s) is None:
+        return None
+    return ParsedError(kind="not-authorized", principal=_principal_before(s[: m.start()]))
 
 
 def _reason(parsed: ParsedError, rest: str) -> None:
@@ -1021,7 +1031,7 @@ def _match_operation(s: str) -> ParsedError | None:
         arn = re.search(r"\barn:aws[\w-]*:[\w-]+:[^\s\"',;)]*", s)
         if arn and service and f":{service}:" in arn.group(0):
             resource = _normalise_value(arn.group(0))
-    return ParsedError(
+    parsed = ParsedError(
         kind="operation" if action else "generic",
         principal=_trail_row_caller(s),
         action=action,
@@ -1030,6 +1040,9 @@ def _match_operation(s: str) -> ParsedError | None:
         operation=operation,
         error_code=code,
     )
+    # "...DescribeAvailabilityZones operation: explicit deny in a session policy"
+    _reason(parsed, s)
+    return parsed
 
 
 def _sqs_arn(url: str) -> str | None:
