@@ -21,6 +21,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.arns import BadFunctionRef, FunctionRef, account_of, parse_function_ref, region_of
 from bot.aws import (
@@ -50,6 +51,7 @@ from bot.aws.access import AwsAccess
 from bot.aws.errors import AwsUnavailable, ReadOnlyViolation
 from bot.aws.reader import NOT_FOUND, Reader
 from bot.snapshot import (
+    REDACTED,
     DestinationTarget,
     EventSource,
     EventSourceMapping,
@@ -109,7 +111,7 @@ async def collect(
     window_end = datetime.now(UTC)
     window_start = window_end - since
     reader = Reader(access, account=account, region=region, partition=ref.partition, fresh=fresh)
-    function = await lambda_.read_function(reader, ref)
+    function, env_values = await lambda_.read_function_and_secrets(reader, ref)
 
     task = asyncio.create_task
     policy_task = task(lambda_.read_resource_policy(reader, ref))
@@ -174,9 +176,50 @@ async def collect(
         window_end=window_end,
         scan_triggers=scan_triggers,
     )
-    for late in LATE_COLLECTORS if late_collectors is None else late_collectors:
-        await _run_late(late, context)
+    try:
+        for late in LATE_COLLECTORS if late_collectors is None else late_collectors:
+            await _run_late(late, context)
+    finally:
+        scrub_values(snapshot, env_values)
     return snapshot
+
+
+#: shorter values are too common to be secrets and would blank unrelated text
+MIN_SCRUBBED_LENGTH = 4
+
+
+def scrub_values(snapshot: Snapshot, values: list[str]) -> None:
+    """Replace the function's secret environment variable values (`lambda_._SECRET_NAME`)
+    wherever its code may have printed them: log lines, CloudTrail messages and
+    parameters. The values are known only here, at collection time; the snapshot never
+    holds them."""
+    secrets = sorted({v for v in values if len(v) >= MIN_SCRUBBED_LENGTH}, key=len, reverse=True)
+    if not secrets:
+        return
+
+    def clean(text: str) -> str:
+        for secret in secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def deep(value: Any) -> Any:
+        if isinstance(value, str):
+            return clean(value)
+        if isinstance(value, dict):
+            return {k: deep(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [deep(v) for v in value]
+        return value
+
+    for line in snapshot.logs:
+        line.message = clean(line.message)
+    for event in snapshot.cloudtrail or []:
+        if event.error_message:
+            event.error_message = clean(event.error_message)
+        if event.request_parameters is not None:
+            event.request_parameters = deep(event.request_parameters)
+        event.raw = deep(event.raw)
 
 
 async def _run_late(late: LateCollector, context: CollectContext) -> None:

@@ -38,12 +38,29 @@ from bot.snapshot import (
 
 DestinationKind = Literal["dlq", "on-success", "on-failure", "esm-on-failure"]
 _NOT_FOUND = ("ResourceNotFoundException",)
+#: environment variables whose values are scrubbed from logs and CloudTrail text: names
+#: that say "secret". Others (TABLE_NAME, QUEUE_URL, STAGE) name resources that appear in
+#: AccessDenied messages and must stay readable; ARNs are never secrets.
+_SECRET_NAME = re.compile(
+    r"pass|pwd|secret|token|credential|private|api_?key|access_?key|auth|cookie|signing|"
+    r"salt|dsn|conn(ection)?_?str",
+    re.IGNORECASE,
+)
 #: aliases can carry their own function URL; versions cannot
 _ALIAS = re.compile(r"^(?!\$LATEST$)(?![0-9]+$)[A-Za-z0-9_-]+$")
 
 
 async def read_function(reader: Reader, ref: FunctionRef) -> FunctionConfig:
     """GetFunction; raises FunctionNotFound, or AwsUnavailable when it cannot be read."""
+    function, _ = await read_function_and_secrets(reader, ref)
+    return function
+
+
+async def read_function_and_secrets(
+    reader: Reader, ref: FunctionRef
+) -> tuple[FunctionConfig, list[str]]:
+    """GetFunction, and the environment variable values (for scrubbing what else is
+    read, e.g. log lines that print them; the caller must not store them)."""
     params: dict[str, Any] = {"FunctionName": ref.unqualified_arn}
     if ref.qualifier:
         params["Qualifier"] = ref.qualifier
@@ -56,7 +73,13 @@ async def read_function(reader: Reader, ref: FunctionRef) -> FunctionConfig:
         raise AwsUnavailable(f"cannot read function {ref.arn}: {describe(exc)}") from exc
     except TRANSPORT_ERRORS as exc:
         raise AwsUnavailable(f"cannot read function {ref.arn}: {describe(exc)}") from exc
-    return function_config(reply, ref)
+    variables = ((reply.get("Configuration") or {}).get("Environment") or {}).get("Variables")
+    values = [
+        str(value)
+        for name, value in (variables or {}).items()
+        if _SECRET_NAME.search(str(name)) and not str(value).startswith("arn:")
+    ]
+    return function_config(reply, ref), values
 
 
 def function_config(reply: Mapping[str, Any], ref: FunctionRef) -> FunctionConfig:

@@ -167,3 +167,39 @@ async def test_late_collectors_fill_and_fail_as_gaps(moto: None) -> None:
     assert gap.operation.startswith("lambda-why:tests.aws.test_collect.")
     assert gap.operation.endswith("breaks")
     assert gap.error == "KeyError: 'Events'"
+
+
+async def test_secret_env_values_printed_by_the_code_are_scrubbed_from_logs(
+    moto: None,
+) -> None:
+    """bugs.md: a value the code logs verbatim (no key=value shape) is redacted at
+    collection time; resource names in other variables stay readable."""
+    from datetime import UTC, datetime
+
+    from bot.aws import logs as logs_
+    from bot.snapshot import REDACTED
+
+    seed_function(env={"DB_PASSWORD": "hunter2-prod-Zq8", "TABLE_NAME": "orders-table"})
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName="/aws/lambda/orders")
+    logs.create_log_stream(logGroupName="/aws/lambda/orders", logStreamName="s1")
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    logs.put_log_events(
+        logGroupName="/aws/lambda/orders",
+        logStreamName="s1",
+        logEvents=[
+            {"timestamp": now - 2000, "message": "connecting as payroll with hunter2-prod-Zq8"},
+            {
+                "timestamp": now - 1000,
+                "message": "AccessDeniedException: not authorized to perform: "
+                "dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:123456789012:"
+                "table/orders-table",
+            },
+        ],
+    )
+    snap = await collect_module.collect(make_access(), "orders", late_collectors=(logs_.collect,))
+    text = " ".join(line.message for line in snap.logs)
+    assert "hunter2-prod-Zq8" not in text
+    assert "table/orders-table" in text
+    assert f"connecting as payroll with {REDACTED}" in text
+    assert "hunter2-prod-Zq8" not in snap.model_dump_json()
