@@ -273,6 +273,16 @@ class SaqJobQueue:
     async def reopen(self, dedupe_key: str) -> None:
         await self.redis.delete(self.closed_key(dedupe_key))
 
+    def done_key(self, job_id: str) -> str:
+        return str(self.queue.namespace(f"done:{job_id}"))
+
+    async def finished(self, job_id: str) -> bool:
+        """Whether a run of this lambda-why job already finished (see `saq_worker`)."""
+        return bool(await self.redis.exists(self.done_key(job_id)))
+
+    async def mark_finished(self, job_id: str) -> None:
+        await self.redis.set(self.done_key(job_id), "1", ex=max(self.limits.ttl, 3600))
+
     async def ping(self) -> bool:
         try:
             return bool(await asyncio.wait_for(self.redis.ping(), timeout=2))
@@ -321,11 +331,18 @@ def saq_worker(
         async def take(final: bool) -> list[CheckJob]:
             return await jobs.take_joiners(key, close=final)
 
+        if await jobs.finished(parsed.id):
+            # saq's sweep can re-queue a job it catches between dequeue and "active"
+            # (tobymao/saq#277); a run that already finished must not post twice.
+            log.warning("job %s already finished; not running it again", parsed.id)
+            return {"skipped": "already finished"}
         heartbeat = asyncio.create_task(beat()) if saq_job.heartbeat else None
         try:
-            return await function(
+            result = await function(
                 parsed, JobContext(take_joiners=take, final_attempt=final, attempt=saq_job.attempts)
             )
+            await jobs.mark_finished(parsed.id)
+            return result
         finally:
             if heartbeat is not None:
                 heartbeat.cancel()

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.queue import JobLimits, SaqJobQueue, saq_worker
+from bot.queue import JOB_FUNCTION, JobLimits, SaqJobQueue, saq_worker
 from bot.slack.actions import ActionId
 from bot.slack.app import web_client
 from bot.slack.double import SlackDouble
@@ -168,4 +168,34 @@ async def test_killed_worker_job_finishes_elsewhere_in_one_thread(
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+        await app.close()
+
+
+async def test_redelivered_finished_job_does_not_run_twice(
+    double: SlackDouble, redis_url: str
+) -> None:
+    """saq's sweep can re-queue a job caught between dequeue and "active" (tobymao/saq#277):
+    the second delivery of a job that already finished must not diagnose or post again."""
+    app = await serve(double, redis_url=redis_url)
+    try:
+        await app.sender.command(FUNCTION)
+        diagnosis = FakeDiagnosis()
+        await run_worker(redis_url, double, diagnosis)
+        assert len(diagnosis.calls) == 1
+        posts = len(double.calls_to("chat.postMessage"))
+        # deliver the very same job again, as the sweep's retry would
+        jobs = SaqJobQueue.from_url(redis_url)
+        await jobs.queue.connect()
+        try:
+            again = diagnosis.calls[0]
+            assert await jobs.finished(again.id)
+            await jobs.queue.enqueue(
+                JOB_FUNCTION, key="redelivered", job=again.model_dump(mode="json")
+            )
+        finally:
+            await jobs.close()
+        await run_worker(redis_url, double, diagnosis)
+        assert len(diagnosis.calls) == 1
+        assert len(double.calls_to("chat.postMessage")) == posts
+    finally:
         await app.close()
