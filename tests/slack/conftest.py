@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -69,8 +70,9 @@ def redis_server() -> Iterator[str]:
 
 @pytest.fixture
 def redis_url(redis_server: str) -> Iterator[str]:
-    """A private database (DB 13), flushed before and after each test."""
-    url = f"{redis_server}/13"
+    """A private database (DB 13, or `LAMBDA_WHY_TEST_REDIS_DB` when several test runs
+    share one Redis), flushed before and after each test."""
+    url = f"{redis_server}/{os.environ.get('LAMBDA_WHY_TEST_REDIS_DB', '13')}"
     client = redis_sync.Redis.from_url(url)
     client.flushdb()
     yield url
