@@ -113,7 +113,15 @@ def parse_or_none(raw: Any, ptype: PolicyType | None) -> Any:
 @SETTINGS
 @given(document, st.sampled_from([None, *PolicyType]))
 def test_parser_raises_only_policy_error(raw: Any, ptype: PolicyType | None) -> None:
-    parse_or_none(raw, ptype)
+    error: PolicyError | None = None
+    try:
+        policy = parse_policy(raw, "p", ptype)
+    except PolicyError as exc:
+        error = exc
+    if error is not None:
+        assert str(error).startswith("p"), error  # the message names the policy
+    else:
+        assert policy.label == "p"
 
 
 @SETTINGS
