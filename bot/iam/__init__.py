@@ -8,6 +8,7 @@ See docs/iam.md for the rules implemented.
 """
 
 from bot.iam.evaluate import evaluate
+from bot.iam.memo import clear_memos, set_memoisation
 from bot.iam.model import (
     ContextValue,
     Decision,
@@ -29,6 +30,8 @@ __all__ = [
     "Statement",
     "StatementRef",
     "Verdict",
+    "clear_memos",
     "evaluate",
     "parse_policy",
+    "set_memoisation",
 ]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any
 
+from bot.iam import memo
 from bot.iam.conditions import Condition, ConditionError, parse_block
 from bot.iam.model import PolicyType
 from bot.iam.principal import PrincipalSpec, parse_principal
@@ -44,8 +45,7 @@ _ACTION = re.compile(r"^[^:\s]+:[^:\s]*$")
 _NO_PRINCIPAL = frozenset({PolicyType.IDENTITY, PolicyType.BOUNDARY, PolicyType.SESSION})
 
 
-#: entries kept per memo table before it is cleared (bounds memory on long runs)
-_MEMO_LIMIT = 4096
+_MEMO_LIMIT = memo.LIMIT
 _EMPTY: Context = {}
 
 
@@ -96,12 +96,15 @@ class ResourceMatcher:
     def matches(self, resource: str, ctx: Context) -> bool:
         if self.everything:
             return True
-        static = self._memo.get(resource)
-        if static is None:
+        if memo.enabled():
+            static = self._memo.get(resource)
+            if static is None:
+                static = self.regex is not None and self.regex.fullmatch(resource) is not None
+                if len(self._memo) >= _MEMO_LIMIT:
+                    self._memo.clear()
+                self._memo[resource] = static
+        else:
             static = self.regex is not None and self.regex.fullmatch(resource) is not None
-            if len(self._memo) >= _MEMO_LIMIT:
-                self._memo.clear()
-            self._memo[resource] = static
         if static:
             return True
         for template in self.templates:
@@ -216,6 +219,8 @@ class Policy:
 
     def candidates(self, action: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction matches `action` (lower case), memoised."""
+        if not memo.enabled():
+            return tuple(s for s in self.statements if s.matches_action(action))
         found = self._by_action.get(action)
         if found is None:
             found = tuple(s for s in self.statements if s.matches_action(action))
@@ -227,6 +232,12 @@ class Policy:
     def applicable(self, action: str, resource: str) -> tuple[Statement, ...]:
         """Statements matching `action` (lower case) and, unless their Resource holds a
         policy variable (checked per request), `resource`; memoised."""
+        if not memo.enabled():
+            return tuple(
+                s
+                for s in self.candidates(action)
+                if s.dynamic_resource or s.matches_resource(resource, _EMPTY)
+            )
         key = (action, resource)
         found = self._by_request.get(key)
         if found is None:
