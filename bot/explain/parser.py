@@ -360,9 +360,16 @@ def _fill_common(parsed: ParsedError, s: str) -> None:
 
 
 def _match_not_authorized(s: str) -> ParsedError | None:
+    unnamed: ParsedError | None = None
     for m in _NOT_AUTH.finditer(s):
         am = _ACTION.match(s, m.end())
         if am is None:
+            if unnamed is None and re.match(r"null\b|none\b|\s*$", s[m.end() :], re.I):
+                # "User: arn:... is not authorized to perform: null" (a service that did not
+                # fill the action in): the principal is still named
+                principal = _principal_before(s[max(0, m.start() - 600) : m.start()])
+                if principal is not None:
+                    unnamed = ParsedError(kind="not-authorized", principal=principal)
             continue
         parsed = ParsedError(kind="not-authorized")
         parsed.principal = _principal_before(s[max(0, m.start() - 600) : m.start()])
@@ -390,7 +397,20 @@ def _match_not_authorized(s: str) -> ParsedError | None:
             # KMS: "... because the resource does not exist in this Region, no resource-based
             # policies allow access, or a resource-based policy explicitly denies access"
             parsed.policy_type = "resource"
+        if parsed.resource is None and parsed.action and parsed.action.startswith("sts:AssumeRole"):
+            parsed.resource = _role_named_around(s, parsed.principal)
         return parsed
+    return unnamed
+
+
+def _role_named_around(s: str, principal: str | None) -> str | None:
+    """The role an `sts:AssumeRole*` denial was about, when a wrapper names it
+    (.NET: "Error calling AssumeRole for role arn:aws:iam::1:role/x ---> ... Not authorized to
+    perform sts:AssumeRoleWithWebIdentity")."""
+    for m in re.finditer(r"\barn:aws[\w-]*:iam::[^\s:\"'`]*:role/[^\s\"'`,;)]+", s):
+        value = _normalise_value(m.group(0))
+        if value and value != principal:
+            return value
     return None
 
 
@@ -653,6 +673,20 @@ def _match_lambda_config(s: str) -> ParsedError | None:
     return None
 
 
+#: one segment of an ARN that may be masked: `123456789012`, `***`, `<account id>`, `{acct}`
+_ARN_SEGMENT = r"(?:[\w*.$-]|<[^>\n]{0,40}>|\{[^}\n]{0,40}\}|\[[^\]\n]{0,40}\])*"
+_FUNCTION_ARN = re.compile(
+    rf"arn:aws[\w-]*:lambda:{_ARN_SEGMENT}:{_ARN_SEGMENT}:function:[\w.-]+(?::[\w$-]+)?",
+    re.I,
+)
+
+
+def _function_arn(s: str) -> str | None:
+    """The first Lambda function ARN in the text, without an API Gateway URI's `/invocations`."""
+    fn = _FUNCTION_ARN.search(s)
+    return _normalise_value(fn.group(0)) if fn else None
+
+
 def _match_invoke_caller(s: str) -> ParsedError | None:
     """A service that may not invoke the function (its resource policy lacks a statement)."""
     m = re.search(
@@ -671,8 +705,23 @@ def _match_invoke_caller(s: str) -> ParsedError | None:
             service="sts",
         )
     service_principal: str | None = None
-    if re.search(r"Invalid\s+permissions\s+on\s+Lambda\s+function", s, re.I):
+    if re.search(
+        r"Invalid\s+permissions\s+on\s+Lambda\s+function"
+        # the Japanese console / knowledge-center wording of the same API Gateway error
+        r"|Lambda\s*関数に対する(?:権限|アクセス許可|許可)が無効です|Lambda\s*関数の無効な(?:アクセス)?許可",
+        s,
+        re.I,
+    ):
         service_principal = "apigateway.amazonaws.com"
+    elif re.search(
+        r"AWS\s+Lambda\s+function\s+.{0,300}?\s+cannot\s+be\s+invoked\.?\s+Check\s+the\s+specified"
+        r"\s+function\s+ARN",
+        s,
+        re.I,
+    ):
+        # AWS Config (PutConfigRule InsufficientPermissionsException): the function policy
+        # must let config.amazonaws.com invoke it
+        service_principal = "config.amazonaws.com"
     elif re.search(
         r"PutBucketNotificationConfiguration.{0,120}Unable\s+to\s+validate\s+the\s+following\s+"
         r"destination\s+configurations|Unable\s+to\s+validate\s+the\s+following\s+destination"
@@ -689,12 +738,11 @@ def _match_invoke_caller(s: str) -> ParsedError | None:
         service_principal = "logs.amazonaws.com"
     if service_principal is None:
         return None
-    fn = re.search(r"arn:aws[\w-]*:lambda:[^\s\"',;)]+:function:[^\s\"',;)]+", s)
     return ParsedError(
         kind="lambda-config",
         principal=service_principal,
         action="lambda:InvokeFunction",
-        resource=_normalise_value(fn.group(0)) if fn else None,
+        resource=_function_arn(s),
         policy_type="resource",
         service="lambda",
     )
@@ -761,21 +809,76 @@ _SDK_SERVICES = {
     "cloudformation": "cloudformation",
     "efs": "elasticfilesystem",
     "amazonelasticfilesystem": "elasticfilesystem",
+    "secrets-manager": "secretsmanager",
+    "cloudwatch-logs": "logs",
+    "stepfunctions": "states",
+}
+
+#: S3 API operations whose IAM action has another name (Amazon S3 API Reference, "Permissions"
+#: of each operation; the S3 user guide's "Required permissions for Amazon S3 API operations")
+_S3_OPERATION_ACTIONS = {
+    "HeadObject": "GetObject",
+    "SelectObjectContent": "GetObject",
+    "ListObjectsV2": "ListBucket",
+    "ListObjects": "ListBucket",
+    "HeadBucket": "ListBucket",
+    "ListObjectVersions": "ListBucketVersions",
+    "ListBuckets": "ListAllMyBuckets",
+    "ListDirectoryBuckets": "ListAllMyBuckets",
+    "ListMultipartUploads": "ListBucketMultipartUploads",
+    "ListParts": "ListMultipartUploadParts",
+    "CopyObject": "PutObject",
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "UploadPartCopy": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+    "DeleteObjects": "DeleteObject",
+    "PutBucketMetricsConfiguration": "PutMetricsConfiguration",
+    "GetBucketMetricsConfiguration": "GetMetricsConfiguration",
+    "DeleteBucketMetricsConfiguration": "PutMetricsConfiguration",
+    "ListBucketMetricsConfigurations": "GetMetricsConfiguration",
+    "PutBucketAnalyticsConfiguration": "PutAnalyticsConfiguration",
+    "GetBucketAnalyticsConfiguration": "GetAnalyticsConfiguration",
+    "DeleteBucketAnalyticsConfiguration": "PutAnalyticsConfiguration",
+    "ListBucketAnalyticsConfigurations": "GetAnalyticsConfiguration",
+    "PutBucketInventoryConfiguration": "PutInventoryConfiguration",
+    "GetBucketInventoryConfiguration": "GetInventoryConfiguration",
+    "DeleteBucketInventoryConfiguration": "PutInventoryConfiguration",
+    "ListBucketInventoryConfigurations": "GetInventoryConfiguration",
+    "PutBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration",
+    "GetBucketIntelligentTieringConfiguration": "GetIntelligentTieringConfiguration",
+    "DeleteBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration",
+    "ListBucketIntelligentTieringConfigurations": "GetIntelligentTieringConfiguration",
+    "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
+    "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+    "PutBucketLifecycle": "PutLifecycleConfiguration",
+    "GetBucketLifecycle": "GetLifecycleConfiguration",
+    "DeleteBucketLifecycle": "PutLifecycleConfiguration",
+    "PutBucketNotificationConfiguration": "PutBucketNotification",
+    "GetBucketNotificationConfiguration": "GetBucketNotification",
+    "PutBucketEncryption": "PutEncryptionConfiguration",
+    "GetBucketEncryption": "GetEncryptionConfiguration",
+    "DeleteBucketEncryption": "PutEncryptionConfiguration",
+    "PutBucketReplication": "PutReplicationConfiguration",
+    "GetBucketReplication": "GetReplicationConfiguration",
+    "DeleteBucketReplication": "PutReplicationConfiguration",
+    "PutBucketCors": "PutBucketCORS",
+    "GetBucketCors": "GetBucketCORS",
+    "DeleteBucketCors": "PutBucketCORS",
+    "DeleteBucketTagging": "PutBucketTagging",
+    "DeleteBucketOwnershipControls": "PutBucketOwnershipControls",
+    "PutObjectLockConfiguration": "PutBucketObjectLockConfiguration",
+    "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
+    "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
+    "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
+    "DeletePublicAccessBlock": "PutBucketPublicAccessBlock",
+    "PutBucketAccelerateConfiguration": "PutAccelerateConfiguration",
+    "GetBucketAccelerateConfiguration": "GetAccelerateConfiguration",
 }
 
 #: operations whose IAM action differs from the operation name
 _OPERATION_ACTIONS = {
-    ("s3", "HeadObject"): "GetObject",
-    ("s3", "ListObjectsV2"): "ListBucket",
-    ("s3", "ListObjects"): "ListBucket",
-    ("s3", "HeadBucket"): "ListBucket",
-    ("s3", "ListObjectVersions"): "ListBucketVersions",
-    ("s3", "CopyObject"): "PutObject",
-    ("s3", "CreateMultipartUpload"): "PutObject",
-    ("s3", "UploadPart"): "PutObject",
-    ("s3", "CompleteMultipartUpload"): "PutObject",
-    ("s3", "DeleteObjects"): "DeleteObject",
-    ("s3", "GetObjectAttributes"): "GetObject",
+    **{("s3", op): action for op, action in _S3_OPERATION_ACTIONS.items()},
     ("lambda", "Invoke"): "InvokeFunction",
     ("lambda", "InvokeWithResponseStream"): "InvokeFunction",
     ("sqs", "SendMessageBatch"): "SendMessage",
@@ -792,13 +895,15 @@ _OPERATION_ACTIONS = {
 _OPERATION_SERVICES = {
     **dict.fromkeys(
         _words(
-            "GetObject PutObject HeadObject ListObjectsV2 ListObjects HeadBucket DeleteObject "
-            "CopyObject CreateMultipartUpload UploadPart CompleteMultipartUpload ListBuckets "
-            "GetBucketPolicy PutBucketPolicy GetBucketLocation DeleteObjects GetObjectAcl "
-            "PutObjectAcl ListObjectVersions CreateBucket DeleteBucket GetBucketAcl"
+            "GetObject PutObject DeleteObject GetBucketPolicy PutBucketPolicy GetBucketLocation "
+            "GetObjectAcl PutObjectAcl CreateBucket DeleteBucket GetBucketAcl PutBucketAcl "
+            "GetObjectTagging PutObjectTagging DeleteObjectTagging PutBucketTagging "
+            "GetBucketTagging DeleteBucketPolicy GetBucketVersioning PutBucketVersioning "
+            "GetBucketPolicyStatus RestoreObject AbortMultipartUpload GetObjectAttributes"
         ),
         "s3",
     ),
+    **dict.fromkeys(_S3_OPERATION_ACTIONS, "s3"),
     **dict.fromkeys(
         _words(
             "RunInstances DescribeInstances CreateNetworkInterface DeleteNetworkInterface "
@@ -894,6 +999,14 @@ def _operation_as_written(s: str) -> str | None:
     m = _CALLED.search(s)
     if m:
         return m.group("op")
+    # AWS SDK for JavaScript v3 stack frames name the command's deserializer
+    m = re.search(
+        r"\b(?:deserializeAws_(?:restXml|restJson1|json1_[01]|awsJson1_[01]|query|ec2)|de_)"
+        r"(?P<op>[A-Z]\w*?)Command(?:Error)?\b",
+        s,
+    )
+    if m:
+        return m.group("op")
     return None
 
 
@@ -940,6 +1053,9 @@ def _sdk_service(s: str) -> str | None:
         r"operation\s+error\s+([\w .-]+?)\s*:",
         r"\bService\s*:\s*([\w-]+)",
         r"\b([a-z0-9-]+)\.amazonaws\.com\s+[A-Z]\w+\b",
+        # JavaScript SDK stack frames: @aws-sdk/client-s3 (v3), aws-sdk/lib/services/s3.js (v2)
+        r"@aws-sdk/client-([a-z0-9-]+)",
+        r"aws-sdk/lib/services/([a-z0-9]+)\.js",
     ):
         m = re.search(pattern, s, re.I)
         if m:
@@ -954,6 +1070,10 @@ _CREDENTIAL_CODE = re.compile(
     r"ExpiredToken\w*|UnrecognizedClient\w*|InvalidClientTokenId|InvalidAccessKeyId"
     r"|SignatureDoesNotMatch|InvalidSignatureException|IncompleteSignature\w*|RequestExpired"
 )
+
+
+#: Secrets Manager operations that encrypt a new secret value (kms:GenerateDataKey)
+_SECRET_WRITES = frozenset(_words("CreateSecret PutSecretValue UpdateSecret RotateSecret"))
 
 
 def _match_operation(s: str) -> ParsedError | None:
@@ -978,7 +1098,8 @@ def _match_operation(s: str) -> ParsedError | None:
         s,
         re.I,
     )
-    signals = sqs or ciphertext or ec2_op or code or s3_words or other_words
+    kms_via = re.search(r"Access\s+to\s+KMS\s+is\s+not\s+allowed", s, re.I)
+    signals = sqs or ciphertext or ec2_op or code or s3_words or other_words or kms_via
     if re.search(r"\bNotAuthorizedException\b|security\s+token\s+included", s) and not (
         sqs or ec2_op or s3_words or (code and code != "403")
     ):
@@ -997,6 +1118,21 @@ def _match_operation(s: str) -> ParsedError | None:
             action=normalise_action(f"{api.group('svc')}:{api.group('op')}"),
             service=api.group("svc"),
             operation=api.group("op"),
+            error_code=code,
+        )
+    if kms_via:
+        # Secrets Manager's "Access to KMS is not allowed": the caller may not use the secret's
+        # KMS key through Secrets Manager — kms:Decrypt to read it, kms:GenerateDataKey to write
+        writes = operation in _SECRET_WRITES or re.search(
+            r"AWS::SecretsManager::Secret\W.{0,120}CREATE_FAILED"
+            r"|CREATE_FAILED.{0,120}AWS::SecretsManager::Secret\b",
+            s,
+        )
+        return ParsedError(
+            kind="operation",
+            action="kms:GenerateDataKey" if writes else "kms:Decrypt",
+            service="kms",
+            operation=operation,
             error_code=code,
         )
     if sqs:

@@ -89,9 +89,11 @@ def test_text_output_lists_fields(capsys: pytest.CaptureFixture[str]) -> None:
     assert "implicit_deny" in out
 
 
-_REAL2: list[dict[str, Any]] = json.loads(
-    (Path(__file__).parent / "cases" / "parser_cases_real2.json").read_text(encoding="utf-8")
-)
+_REAL2: list[dict[str, Any]] = [
+    case
+    for name in ("parser_cases_real2.json", "parser_cases_real3.json")
+    for case in json.loads((Path(__file__).parent / "cases" / name).read_text(encoding="utf-8"))
+]
 
 
 @pytest.mark.parametrize("case", _REAL2, ids=[c["name"] for c in _REAL2])

@@ -18,23 +18,34 @@ def _load(name: str) -> list[dict[str, Any]]:
     return cases
 
 
-#: parser_cases.json: the first table; parser_cases_real2.json: a second set of real messages
-#: (public bug reports, AWS docs), each with its `source`, none repeating the first table's
+#: parser_cases.json: the first table; parser_cases_real2.json and parser_cases_real3.json:
+#: further real messages (public bug reports, Q&A pages, AWS docs), each with its `source`,
+#: none repeating an earlier table's
 FIRST = _load("parser_cases.json")
 REAL2 = _load("parser_cases_real2.json")
-CASES = FIRST + REAL2
+REAL3 = _load("parser_cases_real3.json")
+CASES = FIRST + REAL2 + REAL3
 
 
 def test_table_is_large_and_named_uniquely() -> None:
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names))
     assert sum(1 for c in CASES if c["expect"] is not None) >= 80
-    assert all(c.get("source") for c in REAL2)
+    assert all(c.get("source") for c in REAL2 + REAL3)
 
 
-def test_second_table_repeats_no_message_of_the_first() -> None:
+def test_later_tables_repeat_no_earlier_message() -> None:
     first = {c["message"].strip() for c in FIRST}
     assert not [c["name"] for c in REAL2 if c["message"].strip() in first]
+    earlier = first | {c["message"].strip() for c in REAL2}
+    assert not [c["name"] for c in REAL3 if c["message"].strip() in earlier]
+
+
+def test_third_table_names_every_contract_field() -> None:
+    """Every real3 case states the five judged fields (action, principal, resource, decision,
+    policy type), so a field that drifts is caught, not skipped."""
+    judged = {"principal", "action", "resource", "decision", "policy_type"}
+    assert not [c["name"] for c in REAL3 if c["expect"] and judged - set(c["expect"])]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
