@@ -54,58 +54,78 @@ class PolicyError(ValueError):
 
 
 class ActionMatcher:
-    """Action patterns, case-insensitive, `*` and `?` wildcards."""
+    """Action patterns, case-insensitive, `*` and `?` wildcards.
 
-    __slots__ = ("everything", "exact", "patterns", "regex")
+    Fast paths before the regex: `*`, exact names, and `service:*` (every action of a
+    service, compared by the service prefix).
+    """
+
+    __slots__ = ("everything", "exact", "patterns", "regex", "services", "wild")
 
     def __init__(self, patterns: list[str]) -> None:
         self.patterns = tuple(patterns)
         lowered = [p.lower() for p in patterns]
         self.everything = "*" in lowered
         self.exact = frozenset(p for p in lowered if not has_wildcard(p))
-        wild = [glob_to_regex(p) for p in lowered if has_wildcard(p)]
-        self.regex = re.compile("|".join(f"(?:{w})" for w in wild), re.DOTALL) if wild else None
+        wildcards = [p for p in lowered if has_wildcard(p) and p != "*"]
+        #: services named as `service:*` (a service prefix holds no wildcard)
+        self.services = frozenset(
+            p[:-2] for p in wildcards if p.endswith(":*") and not has_wildcard(p[:-2])
+        )
+        rest = [glob_to_regex(p) for p in wildcards if p[:-2] not in self.services]
+        self.regex = re.compile("|".join(f"(?:{w})" for w in rest), re.DOTALL) if rest else None
+        #: some pattern holds a wildcard: the matcher may match names it does not list
+        self.wild = self.everything or bool(wildcards)
 
     def matches(self, action: str) -> bool:
         """`action` must already be lower case."""
         if self.everything or action in self.exact:
             return True
+        if self.services:
+            service, colon, _ = action.partition(":")
+            if colon and service in self.services:
+                return True
         return self.regex is not None and self.regex.fullmatch(action) is not None
 
 
 class ResourceMatcher:
-    """Resource ARN patterns: segment-wise wildcards, policy variables resolved per request."""
+    """Resource ARN patterns: segment-wise wildcards, policy variables resolved per request.
 
-    __slots__ = ("_memo", "everything", "patterns", "regex", "templates")
+    Fast paths before the regex: `*`, exact ARNs, and ARNs whose only wildcard is a final
+    `*` (a prefix: the star is in the resource part, where it spans `/` and `:`, or the
+    pattern has fewer than six segments and is a plain glob).
+    """
+
+    __slots__ = ("everything", "exact", "patterns", "prefixes", "regex", "templates")
 
     def __init__(self, patterns: list[str], variables: bool) -> None:
-        self._memo: dict[str, bool] = {}
         self.patterns = tuple(patterns)
         self.everything = "*" in patterns
         static: list[str] = []
+        exact: set[str] = set()
+        prefixes: list[str] = []
         templates: list[Template] = []
         for pattern in patterns:
             template = parse_template(pattern, variables)
-            if template is None:
-                static.append(arn_glob_to_regex(pattern))
-            else:
+            if template is not None:
                 templates.append(template)
+            elif not has_wildcard(pattern):
+                exact.add(pattern)
+            elif pattern.endswith("*") and not has_wildcard(pattern[:-1]):
+                prefixes.append(pattern[:-1])
+            else:
+                static.append(arn_glob_to_regex(pattern))
+        self.exact = frozenset(exact)
+        self.prefixes = tuple(prefixes)
         self.regex = re.compile("|".join(f"(?:{s})" for s in static), re.DOTALL) if static else None
         self.templates = tuple(templates)
 
     def matches(self, resource: str, ctx: Context) -> bool:
-        if self.everything:
+        if self.everything or resource in self.exact:
             return True
-        if memo.enabled():
-            static = self._memo.get(resource)
-            if static is None:
-                static = self.regex is not None and self.regex.fullmatch(resource) is not None
-                if len(self._memo) >= _MEMO_LIMIT:
-                    self._memo.clear()
-                self._memo[resource] = static
-        else:
-            static = self.regex is not None and self.regex.fullmatch(resource) is not None
-        if static:
+        if self.prefixes and resource.startswith(self.prefixes):
+            return True
+        if self.regex is not None and self.regex.fullmatch(resource) is not None:
             return True
         for template in self.templates:
             source = template.glob_source(ctx, arn=True)
@@ -188,6 +208,8 @@ class Policy:
     __slots__ = (
         "_by_action",
         "_by_request",
+        "_index",
+        "_wild",
         "document",
         "id",
         "label",
@@ -212,18 +234,31 @@ class Policy:
         self.document = document
         self.id = policy_id
         self.policy_type = policy_type
-        #: lower-case action -> the statements whose Action/NotAction covers it (memo)
+        #: lower-case action named in the policy -> every statement whose Action/NotAction
+        #: covers it, in order (built here); any other action can only be covered by a
+        #: statement with a wildcard or a NotAction (`_wild`)
+        self._index: dict[str, tuple[Statement, ...]] = {}
+        for statement in statements:
+            if not statement.not_action:
+                for name in statement.actions.exact:
+                    if name not in self._index:
+                        self._index[name] = tuple(s for s in statements if s.matches_action(name))
+        self._wild = tuple(s for s in statements if s.not_action or s.actions.wild)
+        #: lower-case action not in the index -> its statements (memo)
         self._by_action: dict[str, tuple[Statement, ...]] = {}
         #: (action, resource) -> statements matching both, templated resources kept (memo)
         self._by_request: dict[tuple[str, str], tuple[Statement, ...]] = {}
 
     def candidates(self, action: str) -> tuple[Statement, ...]:
-        """The statements whose Action/NotAction matches `action` (lower case), memoised."""
+        """The statements whose Action/NotAction matches `action` (lower case)."""
+        found = self._index.get(action)
+        if found is not None:
+            return found
         if not memo.enabled():
-            return tuple(s for s in self.statements if s.matches_action(action))
+            return tuple(s for s in self._wild if s.matches_action(action))
         found = self._by_action.get(action)
         if found is None:
-            found = tuple(s for s in self.statements if s.matches_action(action))
+            found = tuple(s for s in self._wild if s.matches_action(action))
             if len(self._by_action) >= _MEMO_LIMIT:
                 self._by_action.clear()
             self._by_action[action] = found
