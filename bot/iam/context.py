@@ -39,14 +39,15 @@ _PRINCIPAL_TYPE = {
     ANONYMOUS: "Anonymous",
 }
 
-_clock: list[Any] = [-1, "", ""]
+#: [second, ("aws:currenttime" value,), ("aws:epochtime" value,)] for the current second
+_clock: list[Any] = [-1, ("",), ("",)]
 
 
-def _now() -> tuple[str, str]:
+def _now() -> tuple[tuple[str], tuple[str]]:
     second = int(time.time())
     if _clock[0] != second:
         moment = datetime.fromtimestamp(second, UTC)
-        _clock[:] = [second, moment.strftime("%Y-%m-%dT%H:%M:%SZ"), str(second)]
+        _clock[:] = [second, (moment.strftime("%Y-%m-%dT%H:%M:%SZ"),), (str(second),)]
     return _clock[1], _clock[2]
 
 
@@ -95,21 +96,38 @@ def _derived(caller: Caller) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def build_context(
-    given: Mapping[str, Any], caller: Caller, resource_account: str | None
-) -> Context:
-    """The prepared context for one request: derived keys, then the caller's on top."""
-    current, epoch = _now()
+def base_context(caller: Caller, resource_account: str | None) -> Context:
+    """The keys derived from the caller and the resource's account (no clock, no context)."""
     ctx: Context = _derived(caller).copy()
-    ctx["aws:currenttime"] = (current,)
-    ctx["aws:epochtime"] = (epoch,)
     if resource_account:
         ctx["aws:resourceaccount"] = (resource_account,)
+    return ctx
+
+
+def request_context(base: Context, given: Mapping[str, Any]) -> Context:
+    """The prepared context: `base` (see `base_context`), the clock, the caller's on top."""
+    ctx = base.copy()
+    ctx["aws:currenttime"], ctx["aws:epochtime"] = _now()
     for key, value in given.items():
-        if type(value) is str:
+        kind = type(value)
+        if kind is str:
             ctx[key.lower()] = (value,)
             continue
+        if kind is list:
+            for item in value:
+                if type(item) is not str:
+                    break
+            else:  # a list of strings, as every Request holds
+                ctx[key.lower()] = tuple(value)
+                continue
         values = _value(value)
         if values is not None:
             ctx[key.lower()] = values
     return ctx
+
+
+def build_context(
+    given: Mapping[str, Any], caller: Caller, resource_account: str | None
+) -> Context:
+    """The prepared context for one request: derived keys, then the caller's on top."""
+    return request_context(base_context(caller, resource_account), given)

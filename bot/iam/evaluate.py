@@ -23,11 +23,13 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from bot.iam.context import build_context
+from bot.iam import memo
+from bot.iam.context import base_context, request_context
 from bot.iam.model import Decision, PolicyType, Request, StatementRef, Verdict
 from bot.iam.policy import Policy, PolicySet, Statement
 from bot.iam.principal import (
@@ -45,7 +47,6 @@ from bot.iam.principal import (
     Caller,
     parse_caller,
 )
-from bot.iam.variables import Context
 
 #: canonical order of policy types in `denied_by`
 ORDER = (
@@ -77,6 +78,8 @@ _IMPLICIT = Verdict.IMPLICIT_DENY
 _EXPLICIT = Verdict.EXPLICIT_DENY
 
 Hit = tuple[PolicyType, Policy, Statement]
+#: a decision's parts: verdict, denied_by, statements, explanation
+_Shape = tuple[Verdict, tuple[PolicyType, ...], tuple[StatementRef, ...], str]
 #: policy types that only limit (they never grant on their own)
 _GUARDRAILS = frozenset({PolicyType.BOUNDARY, PolicyType.SESSION, PolicyType.SCP, PolicyType.RCP})
 _M = TypeVar("_M", bound=BaseModel)
@@ -93,66 +96,165 @@ def resource_account_of(request: Request, caller: Caller) -> str | None:
     return caller.account
 
 
-class _Scan:
-    """One request being evaluated: what to match, and the statements that matched."""
+#: one statement that applies to a request's static parts: (policy type, policy,
+#: statement, how its Principal names the caller, SCP/RCP level or -1)
+Entry = tuple[PolicyType, Policy, Statement, int, int]
 
-    __slots__ = ("action", "allows", "boundary_attached", "caller", "ctx", "denies", "resource")
 
-    def __init__(
-        self, action: str, resource: str, ctx: Context, caller: Caller, boundary_attached: bool
-    ) -> None:
-        self.action = action
-        self.resource = resource
-        self.ctx = ctx
-        self.caller = caller
-        self.boundary_attached = boundary_attached
-        self.allows: list[Hit] = []
-        self.denies: list[Hit] = []
+class _Plan:
+    """What a request's static parts decide before its context is read.
 
-    def policy(self, policy: Policy, ptype: PolicyType) -> int:
-        """Record the policy's matching statements; the best principal match of an Allow."""
-        best = NO_MATCH
-        principal_required = ptype is _RESOURCE
-        action = self.action
-        ctx = self.ctx
-        for statement in policy.applicable(action, self.resource):
-            if statement.dynamic_resource and not statement.matches_resource(self.resource, ctx):
-                continue
-            spec = statement.principal
-            if spec is None:
-                if principal_required:
-                    continue
-                match = DIRECT_MATCH
-            elif statement.not_principal:
-                # A Deny with NotPrincipal always applies to a principal with a boundary.
-                # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
-                if not statement.allow and self.boundary_attached:
+    The static parts are the principal, action, resource and resource account, and the
+    policy objects. The plan lists every statement whose Action, Resource (unless it holds
+    a policy variable) and Principal match, in evaluation order; the statements that also
+    depend on the context (a Condition, or a Resource with a policy variable) each get a
+    bit, tested per request. The Decision depends only on the plan and on which of those
+    tests held (the `mask`): `shapes` keeps it per mask, so repeated request shapes skip
+    the conclusion and its explanation text.
+    """
+
+    __slots__ = (
+        "base",
+        "caller",
+        "entries",
+        "resource",
+        "resource_account",
+        "shapes",
+        "tests",
+    )
+
+    def __init__(self, request: Request, policies: PolicySet) -> None:
+        caller = self.caller = parse_caller(request.principal)
+        kind = caller.kind
+        action = request.action.lower()
+        resource = self.resource = request.resource
+        resource_account = self.resource_account = resource_account_of(request, caller)
+        self.base = base_context(caller, resource_account)
+        iam = kind in IAM_KINDS
+        boundary_attached = iam and policies.boundary is not None and kind != ROOT
+        entries: list[Entry] = []
+        tests: list[tuple[int, Statement]] = []
+
+        def scan(policy: Policy, ptype: PolicyType, level: int) -> None:
+            principal_required = ptype is _RESOURCE
+            for statement in policy.applicable(action, resource):
+                spec = statement.principal
+                if spec is None:
+                    if principal_required:
+                        continue
                     match = DIRECT_MATCH
+                elif statement.not_principal:
+                    # A Deny with NotPrincipal always applies to a principal with a boundary.
+                    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+                    if not statement.allow and boundary_attached:
+                        match = DIRECT_MATCH
+                    else:
+                        match = NO_MATCH if spec.excludes(caller) else DIRECT_MATCH
                 else:
-                    match = NO_MATCH if spec.excludes(self.caller) else DIRECT_MATCH
-            else:
-                match = spec.match(self.caller)
-            if match == NO_MATCH:
-                continue
-            if statement.conditions and not statement.matches_conditions(ctx):
-                continue
-            if statement.allow:
-                self.allows.append((ptype, policy, statement))
-                best = max(best, match)
-            else:
-                self.denies.append((ptype, policy, statement))
-        return best
+                    match = spec.match(caller)
+                if match == NO_MATCH:
+                    continue
+                if statement.conditions or statement.dynamic_resource:
+                    tests.append((1 << len(entries), statement))
+                entries.append((ptype, policy, statement, match, level))
 
-    def levels(self, levels: list[list[Policy]], ptype: PolicyType) -> bool:
-        """SCP/RCP levels: True when some level has no matching Allow."""
-        failed = False
-        for level in levels:
-            allowed = False
-            for policy in level:
-                if self.policy(policy, ptype):
-                    allowed = True
-            failed = failed or not allowed
-        return failed
+        if policies.scp is not None and iam and not caller.service_linked:
+            for level, policies_at in enumerate(policies.scp):
+                for policy in policies_at:
+                    scan(policy, _SCP, level)
+        if policies.rcp is not None and kind != SERVICE and not caller.service_linked:
+            for level, policies_at in enumerate(policies.rcp):
+                for policy in policies_at:
+                    scan(policy, _RCP, level)
+        if iam and kind != ROOT:
+            for policy in policies.identity:
+                scan(policy, _IDENTITY, -1)
+            if policies.boundary is not None:
+                scan(policies.boundary, _BOUNDARY, -1)
+            if policies.session is not None:
+                scan(policies.session, _SESSION, -1)
+        if policies.resource is not None:
+            scan(policies.resource, _RESOURCE, -1)
+        self.entries = tuple(entries)
+        self.tests = tuple(tests)
+        #: mask of the context-dependent statements that held -> (verdict, denied_by,
+        #: statements, explanation)
+        self.shapes: dict[int, _Shape] = {}
+
+    def mask(self, given: Mapping[str, Any]) -> int:
+        """Which context-dependent statements hold for this request's context."""
+        if not self.tests:
+            return 0
+        ctx = request_context(self.base, given)
+        resource = self.resource
+        mask = 0
+        for bit, statement in self.tests:
+            if statement.dynamic_resource and not statement.matches_resource(resource, ctx):
+                continue
+            for condition in statement.conditions:
+                if not condition.holds(ctx):
+                    break
+            else:
+                mask |= bit
+        return mask
+
+    def conclude(self, request: Request, policies: PolicySet, mask: int) -> _Shape:
+        """The decision for the statements that hold (the static ones and those in `mask`).
+
+        `request` and `policies` are the ones the plan was built for, with the request's
+        context left out: a conclusion may depend on the static parts only.
+        """
+        allows: list[Hit] = []
+        denies: list[Hit] = []
+        scp_levels = [False] * len(policies.scp or ())
+        rcp_levels = [False] * len(policies.rcp or ())
+        identity_allows = boundary_allows = session_allows = False
+        resource_best = NO_MATCH
+        for i, (ptype, policy, statement, match, level) in enumerate(self.entries):
+            if (statement.conditions or statement.dynamic_resource) and not mask >> i & 1:
+                continue
+            if not statement.allow:
+                denies.append((ptype, policy, statement))
+                continue
+            allows.append((ptype, policy, statement))
+            if ptype is _SCP:
+                scp_levels[level] = True
+            elif ptype is _RCP:
+                rcp_levels[level] = True
+            elif ptype is _IDENTITY:
+                identity_allows = True
+            elif ptype is _BOUNDARY:
+                boundary_allows = True
+            elif ptype is _SESSION:
+                session_allows = True
+            else:
+                resource_best = max(resource_best, match)
+        caller = self.caller
+        kind = caller.kind
+        iam = kind in IAM_KINDS
+        scp_failed = (
+            policies.scp is not None and iam and not caller.service_linked and not all(scp_levels)
+        )
+        rcp_failed = (
+            policies.rcp is not None
+            and kind != SERVICE
+            and not caller.service_linked
+            and not all(rcp_levels)
+        )
+        return _conclude(
+            request,
+            policies,
+            caller,
+            resource_account=self.resource_account,
+            allows=allows,
+            denies=denies,
+            scp_failed=scp_failed,
+            rcp_failed=rcp_failed,
+            identity_allows=identity_allows,
+            boundary_allows=boundary_allows,
+            session_allows=session_allows,
+            resource_best=resource_best,
+        )
 
 
 def strict_resource_policy(action: str, resource: str) -> bool:
@@ -227,44 +329,120 @@ def _describe(hit: Hit) -> str:
     return f"{name} of {policy.label}"
 
 
+def _policies_key(policies: PolicySet) -> tuple[Any, ...]:
+    """The policy objects of a set (parsed policies are never changed after parsing)."""
+    scp = policies.scp
+    rcp = policies.rcp
+    return (
+        tuple(policies.identity),
+        policies.resource,
+        policies.boundary,
+        policies.session,
+        None if scp is None else tuple(map(tuple, scp)),
+        None if rcp is None else tuple(map(tuple, rcp)),
+    )
+
+
+_PLANS: dict[tuple[Any, ...], _Plan] = {}
+memo.on_clear(_PLANS.clear)
+#: distinct condition outcomes kept per plan
+_SHAPES_LIMIT = 64
+_ENABLED = memo.ENABLED
+#: a Decision built from already-valid values, as `_construct` does, inlined for the hot path
+_new = Decision.__new__
+_setattr = object.__setattr__
+_DECISION_FIELDS = frozenset(Decision.model_fields)
+
+
 def evaluate(request: Request, policies: PolicySet) -> Decision:
     """Decide one request as AWS would, and say why. Pure; never raises on valid models."""
-    caller = parse_caller(request.principal)
+    if _ENABLED[0]:
+        key = (
+            request.principal,
+            request.action,
+            request.resource,
+            request.resource_account,
+            _policies_key(policies),
+        )
+        plan = _PLANS.get(key)
+        if plan is None:
+            plan = _Plan(request, policies)
+            if len(_PLANS) >= memo.LIMIT:
+                _PLANS.clear()
+            _PLANS[key] = plan
+        mask = plan.mask(request.context)
+        shapes = plan.shapes
+        shape = shapes.get(mask)
+        if shape is None:
+            shape = plan.conclude(_static(request), policies, mask)
+            if len(shapes) >= _SHAPES_LIMIT:
+                shapes.clear()
+            shapes[mask] = shape
+    else:
+        plan = _Plan(request, policies)
+        mask = plan.mask(request.context)
+        shape = plan.conclude(_static(request), policies, mask)
+    verdict, denied_by, refs, explanation = shape
+    decision = _new(Decision)
+    _setattr(
+        decision,
+        "__dict__",
+        {
+            "verdict": verdict,
+            "denied_by": list(denied_by),
+            "statements": list(refs),
+            "explanation": explanation,
+        },
+    )
+    _setattr(decision, "__pydantic_fields_set__", set(_DECISION_FIELDS))
+    _setattr(decision, "__pydantic_extra__", None)
+    _setattr(decision, "__pydantic_private__", None)
+    return decision
+
+
+def _static(request: Request) -> Request:
+    """The request without its context (what a conclusion may depend on)."""
+    return _construct(
+        Request,
+        {
+            "principal": request.principal,
+            "action": request.action,
+            "resource": request.resource,
+            "resource_account": request.resource_account,
+            "context": {},
+        },
+    )
+
+
+def _conclude(
+    request: Request,
+    policies: PolicySet,
+    caller: Caller,
+    *,
+    resource_account: str | None,
+    allows: list[Hit],
+    denies: list[Hit],
+    scp_failed: bool,
+    rcp_failed: bool,
+    identity_allows: bool,
+    boundary_allows: bool,
+    session_allows: bool,
+    resource_best: int,
+) -> _Shape:
+    """AWS's evaluation logic over the statements that apply, with the explanation."""
     kind = caller.kind
     action = request.action.lower()
     resource = request.resource
-    resource_account = resource_account_of(request, caller)
-    ctx = build_context(request.context, caller, resource_account)
     iam = kind in IAM_KINDS
-    boundary_attached = iam and policies.boundary is not None and kind != ROOT
-    scan = _Scan(action, resource, ctx, caller, boundary_attached)
-    scp_failed = rcp_failed = False
-    if policies.scp is not None and iam and not caller.service_linked:
-        scp_failed = scan.levels(policies.scp, _SCP)
-    if policies.rcp is not None and kind != SERVICE and not caller.service_linked:
-        rcp_failed = scan.levels(policies.rcp, _RCP)
-    identity_allows = boundary_allows = session_allows = False
-    if iam and kind != ROOT:
-        for policy in policies.identity:
-            if scan.policy(policy, _IDENTITY):
-                identity_allows = True
-        if policies.boundary is not None:
-            boundary_allows = bool(scan.policy(policies.boundary, _BOUNDARY))
-        if policies.session is not None:
-            session_allows = bool(scan.policy(policies.session, _SESSION))
-    resource_best = NO_MATCH
-    if policies.resource is not None:
-        resource_best = scan.policy(policies.resource, _RESOURCE)
-    allows, denies = scan.allows, scan.denies
 
     if denies:
         types = {hit[0] for hit in denies}
         denied_by = [t for t in ORDER if t in types]
-        return _decision(
-            verdict=_EXPLICIT,
-            denied_by=denied_by,
-            statements=[_ref(hit) for hit in denies],
-            explanation="Explicitly denied by "
+        return (
+            _EXPLICIT,
+            tuple(denied_by),
+            tuple(_ref(hit) for hit in denies),
+            "Explicitly denied by "
             + "; ".join(f"{_NAMES[hit[0]]} {_describe(hit)}" for hit in denies)
             + ".",
         )
@@ -351,20 +529,15 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
             why = "the account's root user has every permission in its own account"
         else:
             why = f"{', '.join(granted)} allow{'s' if len(granted) == 1 else ''} {request.action}"
-        return _decision(
-            verdict=_ALLOWED,
-            denied_by=[],
-            statements=refs,
-            explanation=f"Allowed: {why} on {resource}, and nothing denies it.",
+        return (
+            _ALLOWED,
+            (),
+            tuple(refs),
+            f"Allowed: {why} on {resource}, and nothing denies it.",
         )
     ordered = [t for t in ORDER if t in failed]
     missing = ", ".join(_NAMES[t] for t in ordered)
     explanation = f"Implicitly denied: no Allow in the {missing} for {request.action} on {resource}"
     if notes:
         explanation += f" ({'; '.join(notes)})"
-    return _decision(
-        verdict=_IMPLICIT,
-        denied_by=ordered,
-        statements=refs,
-        explanation=explanation + ".",
-    )
+    return (_IMPLICIT, tuple(ordered), tuple(refs), explanation + ".")

@@ -14,17 +14,18 @@ from collections.abc import Callable
 #: entries kept per memo table before it is cleared (bounds memory on long runs)
 LIMIT = 4096
 
-_state: dict[str, bool] = {"enabled": True}
+#: [on?]: a one-item list so hot paths can bind it once and read it cheaply
+ENABLED = [True]
 _clearers: list[Callable[[], None]] = []
 
 
 def enabled() -> bool:
-    return _state["enabled"]
+    return ENABLED[0]
 
 
 def set_memoisation(on: bool) -> None:
     """Turn every memo table on or off; either way they are emptied."""
-    _state["enabled"] = on
+    ENABLED[0] = on
     clear_memos()
 
 
