@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.checks.common import Ask, RolePolicies, ask_role, role_policies
+from bot.checks.env_kms import encryption_context
 from bot.checks.kms import find_key, key_asks
 from bot.checks.outcome import Wording, role_finding
 from bot.explain.parser import parse_message
@@ -76,9 +77,7 @@ def _ask(snapshot: Snapshot, rp: RolePolicies, action: str, resource: str) -> As
                 key.arn,
                 (action,),
                 via_service=f"lambda.{snapshot.region}.amazonaws.com" if env_key else None,
-                encryption_context=(
-                    {"LambdaFunctionName": snapshot.function.name} if env_key else None
-                ),
+                encryption_context=encryption_context(snapshot) if env_key else None,
             )
             if answers.asks:
                 return answers.asks[0]

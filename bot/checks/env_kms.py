@@ -32,7 +32,7 @@ def run(snapshot: Snapshot) -> list[Finding]:
         key_ref,
         ("kms:Decrypt",),
         via_service=f"lambda.{snapshot.region}.amazonaws.com",
-        encryption_context={"LambdaFunctionName": snapshot.function.name},
+        encryption_context=encryption_context(snapshot),
     )
     if answers.aws_managed:
         return []
@@ -61,6 +61,13 @@ def run(snapshot: Snapshot) -> list[Finding]:
             resource_side=answers.side,
         )
     ]
+
+
+def encryption_context(snapshot: Snapshot) -> dict[str, str]:
+    """The encryption context Lambda decrypts the environment with: the function's ARN
+    (what a `kms:EncryptionContext:aws:lambda:FunctionArn` condition tests; Lambda's
+    CloudTrail `Decrypt` records carry it)."""
+    return {"aws:lambda:FunctionArn": ":".join(snapshot.function.arn.split(":")[:7])}
 
 
 def _unusable_key(snapshot: Snapshot, role_arn: str, key_arn: str, state: str) -> Finding:

@@ -10,6 +10,11 @@ resource's policy when the snapshot holds it (event source, destination, KMS key
 - allowed → `warn`: the denial came from something not read here (session or VPC
   endpoint policies, SCPs when not configured, another account's resource policy, or a
   policy fixed since);
+- a message that names no resource joins the denial of the same action that does name
+  one; Lambda's own `KMSAccessDeniedException` about the environment variables is about
+  the function's key; any other unnamed resource is evaluated on `*`, and when the role
+  grants the action only on some resources it is a `warn` (which one the code used cannot
+  be told);
 - denials of another principal (a role the code assumed) → `warn` naming it;
   `sts:AssumeRole` denials are the `assume-role` check's.
 """
@@ -19,7 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.checks.common import Ask, Loaded, allow_evidence, ask_role, checked_role
+from bot.checks.common import (
+    Ask,
+    Loaded,
+    allow_evidence,
+    ask_role,
+    checked_role,
+    near_misses,
+)
+from bot.checks.kms import find_key
 from bot.checks.outcome import Wording, role_finding
 from bot.explain.parser import ParsedError, parse_message
 from bot.report import Evidence, Finding, Severity, Status
@@ -48,7 +61,14 @@ class Denial:
 
 
 def denials_in(logs: list[LogLine]) -> list[Denial]:
-    """Parsed access errors of the log lines, grouped by (principal, action, resource)."""
+    """Parsed access errors of the log lines, grouped by (principal, action, resource).
+
+    A line that names no resource (Lambda's short `KMSAccessDeniedException: Lambda was
+    unable to decrypt the environment variables ...`) is the same denial as the one line
+    of that action that does name it: when exactly one group of the action (and a
+    compatible principal) has a resource, the line joins that group instead of becoming
+    a second finding about an unnamed resource.
+    """
     groups: dict[tuple[str | None, str, str | None], Denial] = {}
     for line in logs:
         parsed = parse_message(line.message)
@@ -56,6 +76,18 @@ def denials_in(logs: list[LogLine]) -> list[Denial]:
             continue
         key = (parsed.principal, parsed.action, parsed.resource)
         groups.setdefault(key, Denial(parsed=parsed)).lines.append(line)
+    for key in [k for k in groups if k[2] is None]:
+        principal, action, _ = key
+        named = [
+            other
+            for other in groups
+            if other[2] is not None
+            and other[1] == action
+            and (principal is None or other[0] is None or other[0] == principal)
+        ]
+        if len(named) == 1:
+            target = groups[named[0]]
+            target.lines = sorted([*target.lines, *groups.pop(key).lines], key=lambda x: x.time)
     return list(groups.values())
 
 
@@ -112,9 +144,9 @@ def run(snapshot: Snapshot) -> list[Finding]:
             continue
         if rp is None:
             continue  # the role does not exist: execution-role-trust reports it
-        resource = (
-            parsed.resource if parsed.resource and parsed.resource.startswith("arn:") else "*"
-        )
+        named = parsed.resource if parsed.resource and parsed.resource.startswith("arn:") else None
+        named = named or _implied_resource(snapshot, denial)
+        resource = named or "*"
         own_account = _account(resource) in (None, snapshot.account)
         policy = resource_policy_for(snapshot, resource)
         missing: list[str] = []
@@ -132,6 +164,10 @@ def run(snapshot: Snapshot) -> list[Finding]:
         evidence = _line_evidence(denial)
         if ask.allowed:
             findings.append(_unexplained(snapshot, denial, ask, evidence, rp.loaded))
+            continue
+        scoped = near_misses(ask, rp.loaded) if named is None and not ask.explicit else []
+        if scoped:
+            findings.append(_unnamed_resource(snapshot, denial, ask, evidence, scoped))
             continue
         wording = Wording(
             fail=f"The function was denied {action} ({len(denial.lines)}× in its logs)",
@@ -155,6 +191,45 @@ def run(snapshot: Snapshot) -> list[Finding]:
         finding.evidence = [*evidence, *finding.evidence]
         findings.append(finding)
     return findings
+
+
+def _implied_resource(snapshot: Snapshot, denial: Denial) -> str | None:
+    """The resource a resource-less message can only be about: Lambda's own
+    `KMSAccessDeniedException ... decrypt the environment variables` is about the
+    function's environment key."""
+    key = snapshot.function.kms_key_arn
+    if (
+        key
+        and (denial.parsed.action or "").lower() == "kms:decrypt"
+        and any("environment variables" in line.message for line in denial.lines)
+    ):
+        known = find_key(snapshot, key)
+        return known.arn if known is not None else key
+    return None
+
+
+def _unnamed_resource(
+    snapshot: Snapshot, denial: Denial, ask: Ask, evidence: list[Evidence], scoped: list[Evidence]
+) -> Finding:
+    """A denial whose message names no resource, while the role grants the action on some
+    resources: which one the code used cannot be told, so it is not a failure."""
+    return Finding(
+        check=ID,
+        status=Status.WARN,
+        severity=Severity.MEDIUM,
+        title=f"The function was denied {ask.action} on a resource its logs do not name",
+        detail=(
+            f"The logs show {ask.action} denied {len(denial.lines)} time(s) between "
+            f"{_iso(denial.first)} and {_iso(denial.last)} without naming the resource. The "
+            f"execution role allows {ask.action} only on some resources (below): check that "
+            "the code uses one of them, or widen the statement to the resource it uses."
+        ),
+        principal=snapshot.function.role_arn,
+        actions=[ask.action],
+        resources=["*"],
+        denied_by=ask.denied_by,
+        evidence=[*evidence, *scoped],
+    )
 
 
 def _unexplained(
