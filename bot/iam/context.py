@@ -131,3 +131,56 @@ def build_context(
 ) -> Context:
     """The prepared context for one request: derived keys, then the caller's on top."""
     return request_context(base_context(caller, resource_account), given)
+
+
+class Reader:
+    """Builds only the part of request contexts that a set of keys reads.
+
+    `read(given)` equals `request_context(base, given)` restricted to `keys`. Where each
+    key of a given context lands is kept per sequence of key names (contexts of one
+    request shape mostly share it), so names are lower-cased once per sequence.
+    """
+
+    __slots__ = ("base", "clock", "epoch", "keys", "positions")
+
+    def __init__(self, base: Context, keys: frozenset[str]) -> None:
+        self.keys = keys
+        self.base = {key: value for key, value in base.items() if key in keys}
+        self.clock = "aws:currenttime" in keys
+        self.epoch = "aws:epochtime" in keys
+        #: given key names, in order -> (position, lower-case name) of those read
+        self.positions: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}
+
+    def read(self, given: Mapping[str, Any]) -> Context:
+        ctx = self.base.copy()
+        if self.clock or self.epoch:
+            current, epoch = _now()
+            if self.clock:
+                ctx["aws:currenttime"] = current
+            if self.epoch:
+                ctx["aws:epochtime"] = epoch
+        names = tuple(given)
+        positions = self.positions.get(names)
+        if positions is None:
+            keys = self.keys
+            positions = tuple(
+                (i, name.lower()) for i, name in enumerate(names) if name.lower() in keys
+            )
+            if len(self.positions) >= _POSITIONS_LIMIT:
+                self.positions.clear()
+            self.positions[names] = positions
+        if positions:
+            values = tuple(given.values())
+            for i, key in positions:
+                value = values[i]
+                if type(value) is str:
+                    ctx[key] = (value,)
+                    continue
+                converted = _value(value)
+                if converted is not None:
+                    ctx[key] = converted
+        return ctx
+
+
+#: key-name sequences kept per Reader
+_POSITIONS_LIMIT = 64

@@ -23,13 +23,12 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from bot.iam import memo
-from bot.iam.context import base_context, request_context
+from bot.iam.context import Reader, base_context, request_context
 from bot.iam.model import Decision, PolicyType, Request, StatementRef, Verdict
 from bot.iam.policy import Policy, PolicySet, Statement
 from bot.iam.principal import (
@@ -47,6 +46,7 @@ from bot.iam.principal import (
     Caller,
     parse_caller,
 )
+from bot.iam.variables import Context
 
 #: canonical order of policy types in `denied_by`
 ORDER = (
@@ -84,6 +84,7 @@ _Shape = tuple[Verdict, tuple[PolicyType, ...], tuple[StatementRef, ...], str]
 _GUARDRAILS = frozenset({PolicyType.BOUNDARY, PolicyType.SESSION, PolicyType.SCP, PolicyType.RCP})
 _M = TypeVar("_M", bound=BaseModel)
 _FIELDS: dict[type[BaseModel], frozenset[str]] = {}
+_NO_CONTEXT: Context = {}
 
 
 def resource_account_of(request: Request, caller: Caller) -> str | None:
@@ -97,8 +98,8 @@ def resource_account_of(request: Request, caller: Caller) -> str | None:
 
 
 #: one statement that applies to a request's static parts: (policy type, policy,
-#: statement, how its Principal names the caller, SCP/RCP level or -1)
-Entry = tuple[PolicyType, Policy, Statement, int, int]
+#: statement, how its Principal names the caller, SCP/RCP level or -1, depends on context)
+Entry = tuple[PolicyType, Policy, Statement, int, int, bool]
 
 
 class _Plan:
@@ -109,11 +110,12 @@ class _Plan:
     a policy variable) and Principal match, in evaluation order; the statements that also
     depend on the context (a Condition, or a Resource with a policy variable) each get a
     bit, tested per request. The Decision depends only on the plan and on which of those
-    tests held (the `mask`): `shapes` keeps it per mask, so repeated request shapes skip
-    the conclusion and its explanation text.
+    tests held (the `mask`): with the memo tables on, `shapes` keeps it per mask, so
+    repeated request shapes skip the conclusion and its explanation text.
     """
 
     __slots__ = (
+        "_reader",
         "base",
         "caller",
         "entries",
@@ -132,12 +134,34 @@ class _Plan:
         self.base = base_context(caller, resource_account)
         iam = kind in IAM_KINDS
         boundary_attached = iam and policies.boundary is not None and kind != ROOT
+        # (policy type, policy, SCP/RCP level) in evaluation order
+        scans: list[tuple[PolicyType, Policy, int]] = []
+        if policies.scp is not None and iam and not caller.service_linked:
+            for level, policies_at in enumerate(policies.scp):
+                scans.extend((_SCP, policy, level) for policy in policies_at)
+        if policies.rcp is not None and kind != SERVICE and not caller.service_linked:
+            for level, policies_at in enumerate(policies.rcp):
+                scans.extend((_RCP, policy, level) for policy in policies_at)
+        if iam and kind != ROOT:
+            scans.extend((_IDENTITY, policy, -1) for policy in policies.identity)
+            if policies.boundary is not None:
+                scans.append((_BOUNDARY, policies.boundary, -1))
+            if policies.session is not None:
+                scans.append((_SESSION, policies.session, -1))
+        if policies.resource is not None:
+            scans.append((_RESOURCE, policies.resource, -1))
         entries: list[Entry] = []
         tests: list[tuple[int, Statement]] = []
-
-        def scan(policy: Policy, ptype: PolicyType, level: int) -> None:
+        for ptype, policy, level in scans:
             principal_required = ptype is _RESOURCE
-            for statement in policy.applicable(action, resource):
+            for statement in policy.candidates(action):
+                resources = statement.resources
+                if (
+                    resources is not None
+                    and not statement.dynamic_resource
+                    and resources.matches(resource, _NO_CONTEXT) is statement.not_resource
+                ):
+                    continue
                 spec = statement.principal
                 if spec is None:
                     if principal_required:
@@ -154,38 +178,29 @@ class _Plan:
                     match = spec.match(caller)
                 if match == NO_MATCH:
                     continue
-                if statement.conditions or statement.dynamic_resource:
+                tested = bool(statement.conditions) or statement.dynamic_resource
+                if tested:
                     tests.append((1 << len(entries), statement))
-                entries.append((ptype, policy, statement, match, level))
-
-        if policies.scp is not None and iam and not caller.service_linked:
-            for level, policies_at in enumerate(policies.scp):
-                for policy in policies_at:
-                    scan(policy, _SCP, level)
-        if policies.rcp is not None and kind != SERVICE and not caller.service_linked:
-            for level, policies_at in enumerate(policies.rcp):
-                for policy in policies_at:
-                    scan(policy, _RCP, level)
-        if iam and kind != ROOT:
-            for policy in policies.identity:
-                scan(policy, _IDENTITY, -1)
-            if policies.boundary is not None:
-                scan(policies.boundary, _BOUNDARY, -1)
-            if policies.session is not None:
-                scan(policies.session, _SESSION, -1)
-        if policies.resource is not None:
-            scan(policies.resource, _RESOURCE, -1)
+                entries.append((ptype, policy, statement, match, level, tested))
         self.entries = tuple(entries)
         self.tests = tuple(tests)
+        self._reader: Reader | None = None
         #: mask of the context-dependent statements that held -> (verdict, denied_by,
-        #: statements, explanation)
+        #: statements, explanation); filled with the memo tables on
         self.shapes: dict[int, _Shape] = {}
 
-    def mask(self, given: Mapping[str, Any]) -> int:
-        """Which context-dependent statements hold for this request's context."""
-        if not self.tests:
-            return 0
-        ctx = request_context(self.base, given)
+    @property
+    def reader(self) -> Reader:
+        """Builds the part of a context that the tests read (with the memo tables on)."""
+        if self._reader is None:
+            reads: frozenset[str] = frozenset()
+            for _, statement in self.tests:
+                reads |= statement.reads
+            self._reader = Reader(self.base, reads)
+        return self._reader
+
+    def mask(self, ctx: Context) -> int:
+        """Which context-dependent statements hold in this request's context."""
         resource = self.resource
         mask = 0
         for bit, statement in self.tests:
@@ -201,8 +216,8 @@ class _Plan:
     def conclude(self, request: Request, policies: PolicySet, mask: int) -> _Shape:
         """The decision for the statements that hold (the static ones and those in `mask`).
 
-        `request` and `policies` are the ones the plan was built for, with the request's
-        context left out: a conclusion may depend on the static parts only.
+        `request` and `policies` are the ones the plan was built for; only the request's
+        static parts are passed on: a conclusion may not depend on the context.
         """
         allows: list[Hit] = []
         denies: list[Hit] = []
@@ -210,8 +225,11 @@ class _Plan:
         rcp_levels = [False] * len(policies.rcp or ())
         identity_allows = boundary_allows = session_allows = False
         resource_best = NO_MATCH
-        for i, (ptype, policy, statement, match, level) in enumerate(self.entries):
-            if (statement.conditions or statement.dynamic_resource) and not mask >> i & 1:
+        bit = 1
+        for ptype, policy, statement, match, level, tested in self.entries:
+            held = not tested or mask & bit
+            bit <<= 1
+            if not held:
                 continue
             if not statement.allow:
                 denies.append((ptype, policy, statement))
@@ -227,8 +245,8 @@ class _Plan:
                 boundary_allows = True
             elif ptype is _SESSION:
                 session_allows = True
-            else:
-                resource_best = max(resource_best, match)
+            elif match > resource_best:
+                resource_best = match
         caller = self.caller
         kind = caller.kind
         iam = kind in IAM_KINDS
@@ -242,7 +260,8 @@ class _Plan:
             and not all(rcp_levels)
         )
         return _conclude(
-            request,
+            request.action,
+            request.resource,
             policies,
             caller,
             resource_account=self.resource_account,
@@ -304,11 +323,12 @@ def _decision(
     )
 
 
-def _ref(hit: Hit) -> StatementRef:
-    """The StatementRef of a hit, built once per (statement, policy type)."""
+def _ref(hit: Hit) -> tuple[StatementRef, str]:
+    """The StatementRef of a hit and its description ("Sid 'X' of label"), built once per
+    (statement, policy type)."""
     ptype, policy, statement = hit
-    ref: StatementRef | None = statement.refs.get(ptype)
-    if ref is None or ref.policy != policy.label:
+    found: tuple[StatementRef, str] | None = statement.refs.get(ptype)
+    if found is None or found[0].policy != policy.label:
         ref = _construct(
             StatementRef,
             {
@@ -319,14 +339,9 @@ def _ref(hit: Hit) -> StatementRef:
                 "policy_type": ptype,
             },
         )
-        statement.refs[ptype] = ref
-    return ref
-
-
-def _describe(hit: Hit) -> str:
-    _, policy, statement = hit
-    name = f"Sid {statement.sid!r}" if statement.sid else f"statement {statement.index}"
-    return f"{name} of {policy.label}"
+        name = f"Sid {statement.sid!r}" if statement.sid else f"statement {statement.index}"
+        found = statement.refs[ptype] = (ref, f"{name} of {policy.label}")
+    return found
 
 
 def _policies_key(policies: PolicySet) -> tuple[Any, ...]:
@@ -370,18 +385,18 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
             if len(_PLANS) >= memo.LIMIT:
                 _PLANS.clear()
             _PLANS[key] = plan
-        mask = plan.mask(request.context)
+        mask = plan.mask(plan.reader.read(request.context)) if plan.tests else 0
         shapes = plan.shapes
         shape = shapes.get(mask)
         if shape is None:
-            shape = plan.conclude(_static(request), policies, mask)
+            shape = plan.conclude(request, policies, mask)
             if len(shapes) >= _SHAPES_LIMIT:
                 shapes.clear()
             shapes[mask] = shape
     else:
         plan = _Plan(request, policies)
-        mask = plan.mask(request.context)
-        shape = plan.conclude(_static(request), policies, mask)
+        mask = plan.mask(request_context(plan.base, request.context)) if plan.tests else 0
+        shape = plan.conclude(request, policies, mask)
     verdict, denied_by, refs, explanation = shape
     decision = _new(Decision)
     _setattr(
@@ -400,22 +415,9 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     return decision
 
 
-def _static(request: Request) -> Request:
-    """The request without its context (what a conclusion may depend on)."""
-    return _construct(
-        Request,
-        {
-            "principal": request.principal,
-            "action": request.action,
-            "resource": request.resource,
-            "resource_account": request.resource_account,
-            "context": {},
-        },
-    )
-
-
 def _conclude(
-    request: Request,
+    request_action: str,
+    resource: str,
     policies: PolicySet,
     caller: Caller,
     *,
@@ -429,10 +431,13 @@ def _conclude(
     session_allows: bool,
     resource_best: int,
 ) -> _Shape:
-    """AWS's evaluation logic over the statements that apply, with the explanation."""
+    """AWS's evaluation logic over the statements that apply, with the explanation.
+
+    It sees the request's static parts only (the action as given and the resource): the
+    memo tables keep its answer per plan and condition outcome.
+    """
     kind = caller.kind
-    action = request.action.lower()
-    resource = request.resource
+    action = request_action.lower()
     iam = kind in IAM_KINDS
 
     if denies:
@@ -441,9 +446,9 @@ def _conclude(
         return (
             _EXPLICIT,
             tuple(denied_by),
-            tuple(_ref(hit) for hit in denies),
+            tuple(_ref(hit)[0] for hit in denies),
             "Explicitly denied by "
-            + "; ".join(f"{_NAMES[hit[0]]} {_describe(hit)}" for hit in denies)
+            + "; ".join(f"{_NAMES[hit[0]]} {_ref(hit)[1]}" for hit in denies)
             + ".",
         )
 
@@ -522,13 +527,13 @@ def _conclude(
     if rcp_failed:
         failed.append(_RCP)
 
-    refs = [_ref(hit) for hit in allows]
+    refs = [_ref(hit)[0] for hit in allows]
     if not failed:
         granted = sorted({_NAMES[hit[0]] for hit in allows if hit[0] not in _GUARDRAILS})
         if kind == ROOT and same_account:
             why = "the account's root user has every permission in its own account"
         else:
-            why = f"{', '.join(granted)} allow{'s' if len(granted) == 1 else ''} {request.action}"
+            why = f"{', '.join(granted)} allow{'s' if len(granted) == 1 else ''} {request_action}"
         return (
             _ALLOWED,
             (),
@@ -537,7 +542,7 @@ def _conclude(
         )
     ordered = [t for t in ORDER if t in failed]
     missing = ", ".join(_NAMES[t] for t in ordered)
-    explanation = f"Implicitly denied: no Allow in the {missing} for {request.action} on {resource}"
+    explanation = f"Implicitly denied: no Allow in the {missing} for {request_action} on {resource}"
     if notes:
         explanation += f" ({'; '.join(notes)})"
     return (_IMPLICIT, tuple(ordered), tuple(refs), explanation + ".")

@@ -46,7 +46,6 @@ _NO_PRINCIPAL = frozenset({PolicyType.IDENTITY, PolicyType.BOUNDARY, PolicyType.
 
 
 _MEMO_LIMIT = memo.LIMIT
-_EMPTY: Context = {}
 
 
 class PolicyError(ValueError):
@@ -149,6 +148,7 @@ class Statement:
         "not_resource",
         "principal",
         "raw",
+        "reads",
         "refs",
         "resources",
         "sid",
@@ -183,6 +183,14 @@ class Statement:
         self.not_principal = not_principal
         self.conditions = conditions
         self.raw = raw
+        #: every context key its Condition and Resource variables read
+        reads: set[str] = set()
+        for condition in conditions:
+            reads |= condition.reads
+        if resources is not None:
+            for template in resources.templates:
+                reads |= template.keys
+        self.reads = frozenset(reads)
         #: StatementRef per policy type, built once by the evaluator
         self.refs: dict[Any, Any] = {}
 
@@ -207,7 +215,6 @@ class Policy:
 
     __slots__ = (
         "_by_action",
-        "_by_request",
         "_index",
         "_wild",
         "document",
@@ -246,8 +253,6 @@ class Policy:
         self._wild = tuple(s for s in statements if s.not_action or s.actions.wild)
         #: lower-case action not in the index -> its statements (memo)
         self._by_action: dict[str, tuple[Statement, ...]] = {}
-        #: (action, resource) -> statements matching both, templated resources kept (memo)
-        self._by_request: dict[tuple[str, str], tuple[Statement, ...]] = {}
 
     def candidates(self, action: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction matches `action` (lower case)."""
@@ -262,28 +267,6 @@ class Policy:
             if len(self._by_action) >= _MEMO_LIMIT:
                 self._by_action.clear()
             self._by_action[action] = found
-        return found
-
-    def applicable(self, action: str, resource: str) -> tuple[Statement, ...]:
-        """Statements matching `action` (lower case) and, unless their Resource holds a
-        policy variable (checked per request), `resource`; memoised."""
-        if not memo.enabled():
-            return tuple(
-                s
-                for s in self.candidates(action)
-                if s.dynamic_resource or s.matches_resource(resource, _EMPTY)
-            )
-        key = (action, resource)
-        found = self._by_request.get(key)
-        if found is None:
-            found = tuple(
-                s
-                for s in self.candidates(action)
-                if s.dynamic_resource or s.matches_resource(resource, _EMPTY)
-            )
-            if len(self._by_request) >= _MEMO_LIMIT:
-                self._by_request.clear()
-            self._by_request[key] = found
         return found
 
     def __repr__(self) -> str:

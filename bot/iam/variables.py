@@ -51,11 +51,13 @@ Part = str | Var | Escaped
 class Template:
     """A policy string split into literal text and variables."""
 
-    __slots__ = ("parts", "text")
+    __slots__ = ("keys", "parts", "text")
 
     def __init__(self, text: str, parts: tuple[Part, ...]) -> None:
         self.text = text
         self.parts = parts
+        #: the context keys its variables read
+        self.keys = frozenset(p.key for p in parts if isinstance(p, Var))
 
     def resolve(self, ctx: Context) -> str | None:
         """The string with variables substituted, or None when one cannot be resolved."""

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.iam.conditions import arn, binary, boolean, date, ip, numeric, string
-from bot.iam.variables import Context
+from bot.iam.variables import Context, parse_template
 
 #: a compiled positive test: (request value, context) -> does any policy value match it
 ValueTest = Callable[[str, Context], bool]
@@ -51,7 +51,7 @@ class ConditionError(ValueError):
 class Condition:
     """One (operator, key, values) triple of a Condition block."""
 
-    __slots__ = ("if_exists", "key", "negated", "null", "operator", "set_mode", "test")
+    __slots__ = ("if_exists", "key", "negated", "null", "operator", "reads", "set_mode", "test")
 
     def __init__(
         self,
@@ -63,9 +63,13 @@ class Condition:
         if_exists: bool = False,
         set_mode: int = 0,
         null: tuple[bool, ...] = (),
+        reads: frozenset[str] = frozenset(),
     ) -> None:
         self.operator = operator
         self.key = key
+        #: every context key the condition reads: its key and its values' variables (the
+        #: evaluator may hand it a context holding only these)
+        self.reads = reads | {key}
         self.test = test
         self.negated = negated
         self.if_exists = if_exists
@@ -160,13 +164,22 @@ def parse_block(block: Any, variables: bool) -> tuple[Condition, ...]:
                 raise ConditionError(f"{operator}: a condition key must be a non-empty string")
             values = _values(raw, where)
             lowered_key = key.lower()
+            reads: set[str] = set()
+            for value in values:
+                template = parse_template(value, variables)
+                if template is not None:
+                    reads |= template.keys
             if base == "null":
                 wants: list[bool] = []
                 for value in values:
                     if value.lower() not in ("true", "false"):
                         raise ConditionError(f"{where}: Null takes true or false, not {value!r}")
                     wants.append(value.lower() == "true")
-                out.append(Condition(operator, lowered_key, None, null=tuple(wants)))
+                out.append(
+                    Condition(
+                        operator, lowered_key, None, null=tuple(wants), reads=frozenset(reads)
+                    )
+                )
                 continue
             compiler, negated = OPERATORS[base]
             try:
@@ -181,6 +194,7 @@ def parse_block(block: Any, variables: bool) -> tuple[Condition, ...]:
                     negated=negated,
                     if_exists=if_exists,
                     set_mode=set_mode,
+                    reads=frozenset(reads),
                 )
             )
     return tuple(out)
