@@ -43,7 +43,13 @@ def register(subparsers: Any) -> None:
 
 
 def read_message(value: str) -> str:
+    """The message: the argument, or stdin for `-`. Bytes that are not UTF-8 (a paste from a
+    Latin-1 terminal, binary noise) become U+FFFD instead of failing the read."""
     if value == "-":
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is not None:
+            data: bytes = buffer.read()
+            return data.decode("utf-8", errors="replace")
         return sys.stdin.read()
     return value
 
@@ -51,6 +57,8 @@ def read_message(value: str) -> str:
 async def run(args: argparse.Namespace) -> int:
     text = read_message(args.message)
     if not text.strip():
+        if args.json:
+            print(json.dumps({"parsed": None, "findings": []}, indent=2))
         raise CliError("MESSAGE is empty: pass the error text, or - to read it from stdin")
     parsed = parse_message(text)
     if parsed is None:

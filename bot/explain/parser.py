@@ -141,7 +141,7 @@ def _candidates(text: str) -> list[str]:
     if stripped[:1] in "{[":
         try:
             data = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested brackets: not JSON to us
             data = None
         if data is not None:
             trail = _cloudtrail_text(data)
@@ -183,7 +183,7 @@ def _json_strings(data: Any, depth: int = 0) -> list[str]:
         if inner[:1] in "{[":
             try:
                 return _json_strings(json.loads(inner), depth + 1)
-            except ValueError:
+            except (ValueError, RecursionError):
                 pass
         return [data]
     if isinstance(data, dict):
@@ -223,6 +223,9 @@ _PHRASE_WORDS = frozenset(
 def _clean(text: str) -> str:
     """Undo HTML escapes, markdown, line wraps inside ARNs; collapse whitespace."""
     text = html.unescape(text).replace("\r", "")
+    # undecodable input (U+FFFD from a lossy decode, lone surrogates from surrogateescape)
+    # separates words; it never belongs to an ARN or an action
+    text = re.sub("[\ufffd\ud800-\udfff]+", " ", text)
     # XML error bodies (S3, STS, EC2): <Error><Code>AccessDenied</Code><Message>...</Message>
     text = re.sub(
         r"</?(?:Error|Errors|ErrorResponse|Response|Code|Message|RequestId|RequestID|HostId|"
@@ -563,6 +566,12 @@ def _normalise_value(value: str) -> str | None:
         return None
     if value.lower().startswith("arn:"):
         value = "arn:" + value[4:]
+        if re.fullmatch(r"arn:[^:]*:[^:]*:[^:]*:[^:]*:.+[^:]:", value) and not value.endswith(
+            ":log-stream:"
+        ):
+            # "...:function:name: ClientError" (Python's "<message>: <class>"): the colon is
+            # punctuation; a CloudWatch Logs `log-group:x:log-stream:` ARN keeps its own
+            value = value[:-1]
     return value
 
 
@@ -689,8 +698,8 @@ def _function_arn(s: str) -> str | None:
 
 def _match_invoke_caller(s: str) -> ParsedError | None:
     """A service that may not invoke the function (its resource policy lacks a statement)."""
-    m = re.search(
-        r"(?:Neither\s+the\s+global\s+service\s+principal\s+)?(?P<svc>[\w.-]+\.amazonaws\.com)"
+    m = "assume" in s and re.search(
+        r"(?:Neither\s+the\s+global\s+service\s+principal\s+)?(?<![\w.-])(?P<svc>[\w.-]+\.amazonaws\.com)"
         r"(?:,\s*nor\s+the\s+regional\s+one,?)?\s+is\s+(?:not\s+)?authori[sz]ed\s+to\s+assume"
         r"\s+the\s+provided\s+role",
         s,
@@ -704,8 +713,34 @@ def _match_invoke_caller(s: str) -> ParsedError | None:
             policy_type="trust",
             service="sts",
         )
+    elb = re.search(
+        r"\b(?P<svc>[a-z0-9-]+)\s+principal\s+does\s+not\s+have\s+permission\s+to\s+invoke\s+arn:",
+        s,
+        re.I,
+    )
+    if elb:
+        # Elastic Load Balancing RegisterTargets: "elasticloadbalancing principal does not have
+        # permission to invoke <function arn> from target group <arn>"
+        return ParsedError(
+            kind="lambda-config",
+            principal=f"{elb.group('svc').lower()}.amazonaws.com",
+            action="lambda:InvokeFunction",
+            resource=_function_arn(s[elb.start() :]),
+            policy_type="resource",
+            service="lambda",
+        )
     service_principal: str | None = None
     if re.search(
+        r"\b(?:PreSignUp|PostConfirmation|PreAuthentication|PostAuthentication"
+        r"|PreTokenGeneration|CustomMessage|DefineAuthChallenge|CreateAuthChallenge"
+        r"|VerifyAuthChallengeResponse|UserMigration|CustomSMSSender|CustomEmailSender)"
+        r"\s+invocation\s+failed\s+due\s+to\s+error\s+AccessDenied(?:Exception)?\b",
+        s,
+        re.I,
+    ):
+        # Amazon Cognito user pool triggers: the function policy must let cognito-idp invoke it
+        service_principal = "cognito-idp.amazonaws.com"
+    elif re.search(
         r"Invalid\s+permissions\s+on\s+Lambda\s+function"
         # the Japanese console / knowledge-center wording of the same API Gateway error
         r"|Lambda\s*関数に対する(?:権限|アクセス許可|許可)が無効です|Lambda\s*関数の無効な(?:アクセス)?許可",

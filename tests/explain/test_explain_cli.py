@@ -160,3 +160,54 @@ def test_stdin_dash_in_a_real_process(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["parsed"]["action"] == "dynamodb:PutItem"
+
+
+def test_empty_message_with_json_prints_the_null_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["explain", "", "--offline", "--json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert json.loads(captured.out) == {"parsed": None, "findings": []}
+    assert len(captured.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii"])
+def test_non_utf8_stdin_in_a_real_process(tmp_path: Path, encoding: str) -> None:
+    """Latin-1 / binary bytes on stdin: no traceback whatever the I/O encoding; the
+    undecodable bytes end the ARN instead of joining it."""
+    data = MESSAGE.replace("table/orders ", "table/orders\xff\xfe ").encode("latin-1")
+    done = subprocess.run(
+        [*_CLI, "explain", "-", "--offline"],
+        input=data,
+        env={**_no_aws_env(tmp_path), "PYTHONIOENCODING": encoding},
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr
+    assert b"arn:aws:dynamodb:us-east-1:111111111111:table/orders\n" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 50_000,  # json.loads would recurse past the limit
+        "{" * 50_000 + "}" * 50_000,
+        "\x00\x01\x02\x7f" * 10_000,
+        "A" * 1_000_000,
+        "x.amazonaws.com assume " * 40_000,  # a pattern that once backtracked quadratically
+    ],
+    ids=["open-brackets", "nested-braces", "control-bytes", "one-megabyte-word", "service-names"],
+)
+def test_odd_input_is_refused_quickly_without_a_traceback(
+    text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started = time.monotonic()
+    code = main(["explain", text, "--offline", "--json"])
+    captured = capsys.readouterr()
+    assert time.monotonic() - started < 10
+    assert code == 2
+    assert json.loads(captured.out)["parsed"] is None
