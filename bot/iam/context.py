@@ -3,8 +3,8 @@
 Keys are stored in lower case (context key names are case-insensitive) with a tuple of
 values. Keys AWS always sets and that can be derived from the request are added when the
 caller did not give them: aws:PrincipalArn (the role ARN for an assumed-role session),
-aws:PrincipalAccount, aws:PrincipalType, aws:username (IAM users), aws:userid (root and
-anonymous callers), aws:PrincipalIsAWSService, aws:PrincipalServiceName,
+aws:PrincipalAccount, aws:PrincipalType, aws:username (IAM users), aws:userid (root,
+federated-user sessions and anonymous callers), aws:PrincipalIsAWSService, aws:PrincipalServiceName,
 aws:ResourceAccount, aws:CurrentTime and aws:EpochTime.
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
 """
@@ -85,6 +85,9 @@ def _derived(caller: Caller) -> dict[str, tuple[str, ...]]:
             out["aws:username"] = (caller.name,)
         if kind == ROOT and caller.account:
             out["aws:userid"] = (caller.account,)
+        if kind == FEDERATED_USER and caller.account and caller.name:
+            # GetFederationToken sessions: "account:caller-specified-name"
+            out["aws:userid"] = (f"{caller.account}:{caller.name}",)
     elif kind == ANONYMOUS:
         out["aws:userid"] = ("anonymous",)
     principal_type = _PRINCIPAL_TYPE.get(kind)

@@ -3,7 +3,8 @@
 1. An explicit Deny in any applicable policy wins.
 2. Every SCP level (principal's account) and every RCP level (resource's account) must
    allow. SCPs don't restrict service principals, service-linked roles or anonymous
-   callers; RCPs don't restrict service principals or service-linked roles.
+   callers; RCPs don't restrict service-linked roles and govern only the services that
+   support them (S3, STS, KMS, SQS, Secrets Manager, ...), for every other caller.
 3. Same account: an identity-based policy OR the resource-based policy must allow. A
    resource policy naming only the account delegates to identity policies. A resource
    policy naming the IAM user, or the assumed-role session itself, grants even when the
@@ -87,6 +88,35 @@ _FIELDS: dict[type[BaseModel], frozenset[str]] = {}
 _NO_CONTEXT: Context = {}
 
 
+#: services whose resources RCPs govern; an RCP has no effect on any other action
+#: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html#rcp-supported-services
+RCP_SERVICES = frozenset(
+    {
+        "s3",
+        "sts",
+        "kms",
+        "sqs",
+        "secretsmanager",
+        "ecr",
+        "aoss",
+        "cognito-idp",
+        "logs",
+        "dynamodb",
+    }
+)
+
+
+def rcp_applies(action: str) -> bool:
+    """Do RCPs govern this (lower-case) action? Only for the services that support them."""
+    return action.partition(":")[0] in RCP_SERVICES
+
+
+def _rcps_bind(policies: PolicySet, caller: Caller, action: str) -> bool:
+    """RCPs bind every caller, service principals and anonymous ones included, except
+    service-linked roles; and only on the services that support them."""
+    return policies.rcp is not None and not caller.service_linked and rcp_applies(action)
+
+
 def resource_account_of(request: Request, caller: Caller) -> str | None:
     """The resource's account: given, else the ARN's account field, else the caller's."""
     if request.resource_account:
@@ -139,7 +169,7 @@ class _Plan:
         if policies.scp is not None and iam and not caller.service_linked:
             for level, policies_at in enumerate(policies.scp):
                 scans.extend((_SCP, policy, level) for policy in policies_at)
-        if policies.rcp is not None and kind != SERVICE and not caller.service_linked:
+        if policies.rcp is not None and _rcps_bind(policies, caller, action):
             for level, policies_at in enumerate(policies.rcp):
                 scans.extend((_RCP, policy, level) for policy in policies_at)
         if iam and kind != ROOT:
@@ -253,12 +283,7 @@ class _Plan:
         scp_failed = (
             policies.scp is not None and iam and not caller.service_linked and not all(scp_levels)
         )
-        rcp_failed = (
-            policies.rcp is not None
-            and kind != SERVICE
-            and not caller.service_linked
-            and not all(rcp_levels)
-        )
+        rcp_failed = _rcps_bind(policies, caller, request.action.lower()) and not all(rcp_levels)
         return _conclude(
             request.action,
             request.resource,

@@ -181,7 +181,8 @@ class PrincipalSpec:
 
     def excludes(self, caller: Caller) -> bool:
         """NotPrincipal: is the caller exempt? Its account must be listed, and for a user the
-        user, for an assumed-role session the role (listing only the session is not enough)."""
+        user; for an assumed-role session the role and the session itself (AWS checks the
+        account, then the role, then the session, and a Deny applies at any unlisted step)."""
         if self.wildcard:
             return True
         kind = caller.kind
@@ -192,8 +193,8 @@ class PrincipalSpec:
         if kind == ROOT:
             return True
         if kind == ASSUMED_ROLE:
-            # AWS checks the account, then the role, then the session: the role must be listed
-            return caller.parent_key in self.keys
+            # AWS checks the account, then the role, then the session: all three listed
+            return caller.parent_key in self.keys and caller.arn in self.arns
         return self.match(caller) >= PARENT_MATCH
 
 

@@ -8,24 +8,34 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_SPECIAL = re.compile(r"[*?]")
-
 
 def has_wildcard(text: str) -> bool:
     return "*" in text or "?" in text
 
 
 def glob_to_regex(pattern: str, *, segment: bool = False) -> str:
-    """Regex source for a glob; with `segment`, wildcards do not cross a colon."""
-    star, one = ("[^:]*", "[^:]") if segment else (".*", ".")
-    out: list[str] = []
-    pos = 0
-    for match in _SPECIAL.finditer(pattern):
-        out.append(re.escape(pattern[pos : match.start()]))
-        out.append(star if match.group() == "*" else one)
-        pos = match.end()
-    out.append(re.escape(pattern[pos:]))
+    """Regex source for a glob; with `segment`, wildcards do not cross a colon.
+
+    Matching stays linear-ish whatever the pattern: every `*` but the last is written
+    as an atomic lazy group holding the literal run after it (`(?>.*?run)`), so the run
+    is placed at its leftmost occurrence and never re-tried. Leftmost placement is what
+    a glob matcher does anyway (a later placement never leaves more room for the rest),
+    so the language is unchanged; without it `a*a*a*...b` backtracks exponentially.
+    """
+    star, one = ("[^:]", "[^:]") if segment else (".", ".")
+    chunks = pattern.split("*")
+    out = [_run(chunks[0], one)]
+    for middle in chunks[1:-1]:
+        if middle:  # `**` is one star
+            out.append(f"(?>{star}*?{_run(middle, one)})")
+    if len(chunks) > 1:
+        out.append(f"{star}*{_run(chunks[-1], one)}")
     return "".join(out)
+
+
+def _run(text: str, one: str) -> str:
+    """A literal run of a glob (no `*`): `?` is one character, the rest is literal."""
+    return one.join(re.escape(piece) for piece in text.split("?"))
 
 
 @lru_cache(maxsize=8192)
