@@ -9,6 +9,7 @@ so test suites may carry their expectations alongside.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,10 +20,18 @@ from bot.iam.wire import WireError, policy_set_from_json, request_from_json
 
 
 def _id(value: Any) -> Any:
-    """The line's id as given when it is a JSON scalar, else its text."""
+    """The line's id as given when it is a JSON scalar, else its text (an overflowing
+    number such as 1e400 too: the output line must stay valid JSON)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return json.dumps(value, sort_keys=True)
+
+
+def _not_json(constant: str) -> Any:
+    """`json.loads` accepts NaN and Infinity, which JSON does not: refuse them."""
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def simulate_object(line: Any) -> tuple[dict[str, Any], Decision | None]:
@@ -48,7 +57,7 @@ def simulate_line(text: str, lineno: int = 0) -> tuple[dict[str, Any], Decision 
     """Evaluate one JSON text line (`lineno` only names it in error messages)."""
     where = f"line {lineno}: " if lineno else ""
     try:
-        line = json.loads(text)
+        line = json.loads(text, parse_constant=_not_json)
     except RecursionError:
         return {"id": None, "error": f"{where}JSON nested too deeply"}, None
     except ValueError as exc:

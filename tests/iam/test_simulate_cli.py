@@ -178,3 +178,44 @@ def test_example_file_runs(explain: bool) -> None:
         )
         assert len(results) == count
         assert {r.get("decision") for r in results} >= {"allowed", "implicit_deny", "explicit_deny"}
+
+
+def test_output_stays_strict_json_for_nan_infinity_and_overflowing_ids() -> None:
+    data = (
+        b'{"id": NaN, "request": {"principal": "*", "action": "s3:GetObject", "resource": "*"}}\n'
+        + b'{"id": "ctx", "request": {"principal": "*", "action": "s3:GetObject", '
+        + b'"resource": "*", "context": {"n": -Infinity}}}\n'
+        + b'{"id": 1e400}\n'
+    )
+    out = io.StringIO()
+    simulate_stream(io.BytesIO(data).readlines(), out)
+    rows = [json.loads(line, parse_constant=pytest.fail) for line in out.getvalue().splitlines()]
+    assert [r["id"] for r in rows] == [None, None, "inf"]
+    assert "NaN is not a JSON value" in str(rows[0]["error"])
+    assert "Infinity is not a JSON value" in str(rows[1]["error"])
+    assert rows[2]["error"] == 'line 3: missing "request"'
+
+
+def test_many_wildcard_patterns_do_not_stall_the_run() -> None:
+    pattern = "arn:aws:s3:::b/" + "a*" * 30 + "c"
+    line = {
+        "id": "redos",
+        "request": {
+            "principal": "*",
+            "action": "s3:GetObject",
+            "resource": "arn:aws:s3:::b/" + "a" * 20000,
+        },
+        "policies": {
+            "resource": {
+                "Version": "2012-10-17",
+                "Statement": {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": pattern,
+                },
+            }
+        },
+    }
+    [row] = simulate(lines_of(line))
+    assert row["decision"] == "implicit_deny"
