@@ -29,10 +29,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ConfigError, FileConfig, Settings
 from bot.queue import InProcessJobQueue, JobLimits, JobQueue, SaqJobQueue
-from bot.slack.app import build_app, web_client
+from bot.slack.app import build_app
 from bot.slack.deps import LocaleResolver, OwnAccount, SlackDeps
 from bot.slack.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.slack.store import MemoryStore, RedisStore, Store
+from bot.slack.webapi import web_client
 from bot.worker import AccessFactory, DiagnoseFn, ExplainFn, JobRunner, aws_diagnose
 
 log = logging.getLogger(__name__)

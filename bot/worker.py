@@ -10,6 +10,11 @@ the in-process queue (`lambda-why serve` without Redis):
 5. keep the result (Report + Snapshot) for Rerun and Export, keyed by thread;
 6. update the parent with the summary and the Rerun / Escalate / Export buttons;
 7. present the same result to requests that joined the running check elsewhere.
+
+Slack's refusals are shown, never dropped: a reply whose blocks Slack refuses is posted
+again as plain text with a note; an update of a message that is gone is posted as a new
+reply; when the channel cannot be posted in at all, the requester is told privately
+(`response_url`, else an ephemeral message) and the job ends with outcome `slack_error`.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.queue import CheckJob, ExplainJob, JobContext
 from bot.report import Finding, Report
@@ -32,8 +36,15 @@ from bot.slack import messages as m
 from bot.slack.audit import audit
 from bot.slack.i18n import Translator
 from bot.slack.metrics import Metrics
-from bot.slack.refs import ButtonValue, ThreadRef
+from bot.slack.refs import ButtonValue, Requester, ThreadRef
 from bot.slack.store import Store, StoredResult
+from bot.slack.webapi import (
+    CONTENT_ERRORS,
+    GONE_ERRORS,
+    MEMBERSHIP_ERRORS,
+    respond,
+    slack_error,
+)
 from bot.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -136,8 +147,8 @@ class JobRunner:
         try:
             thread, status_ts = await self._open(job, tr)
         except SlackApiError as exc:
-            error = str(exc.response.get("error", exc))
-            await self._tell_requester(job, tr("error.cannot_post", error=error))
+            error = slack_error(exc)
+            await self._tell_requester(job.requester, cannot_post_text(tr, error))
             audit("job_finished", job=job.id, outcome="cannot_post", error=error)
             return {"outcome": "cannot_post", "error": error}
         audit(
@@ -165,43 +176,56 @@ class JobRunner:
             await self._fail_joiners(job, ctx, error)
             audit("job_finished", job=job.id, outcome="error", error=error)
             return {"outcome": "error", "error": error}
-        await self._present(
-            job,
-            tr,
-            thread=thread,
-            status_ts=status_ts,
-            snapshot=snapshot,
-            report=report,
-            started=started,
-        )
+        refused: str | None = None
+        try:
+            await self._present(
+                job,
+                tr,
+                thread=thread,
+                status_ts=status_ts,
+                snapshot=snapshot,
+                report=report,
+                started=started,
+            )
+        except SlackApiError as exc:
+            refused = slack_error(exc)
+            log.warning("Slack refused the results of %s: %s", job.id, refused)
+            await self._tell_requester(job.requester, post_failed_text(tr, job, refused))
         joiners = await ctx.take_joiners(False)
         while joiners:
             await self._present_joiners(job, joiners, snapshot, report)
             joiners = await ctx.take_joiners(False)
         await self._present_joiners(job, await ctx.take_joiners(True), snapshot, report)
+        outcome = "done" if refused is None else "slack_error"
         audit(
             "job_finished",
             job=job.id,
-            outcome="done",
+            outcome=outcome,
             fail=report.summary.fail,
             warn=report.summary.warn,
             thread=thread.key,
+            error=refused,
         )
-        return {"outcome": "done", "thread": thread.model_dump(), "fail": report.summary.fail}
+        return {
+            "outcome": outcome,
+            "thread": thread.model_dump(),
+            "fail": report.summary.fail,
+            "error": refused,
+        }
 
     async def _open(self, job: CheckJob, tr: Translator) -> tuple[ThreadRef, str]:
         """Post the parent (or the Rerun status reply); reuse it when a job is resumed."""
         resumed = await self.store.get_progress(job.id)
         if resumed is not None:
             await self._post(
-                resumed.channel, resumed.thread_ts, m.note_message(tr("parent.resumed"))
+                resumed.channel, resumed.thread_ts, m.note_message(tr("parent.resumed")), tr
             )
             thread = job.rerun_of or resumed
             return thread, resumed.parent_ts
         if job.rerun_of is not None:
             thread = job.rerun_of
             status_ts = await self._post(
-                thread.channel, thread.thread_ts, m.rerun_checking(tr, job.requester.user)
+                thread.channel, thread.thread_ts, m.rerun_checking(tr, job.requester.user), tr
             )
             await self.store.set_progress(
                 job.id,
@@ -210,7 +234,7 @@ class JobRunner:
             return thread, status_ts
         req = job.requester
         message = m.parent_checking(tr, job.function_ref, req.user)
-        ts = await self._post(req.channel, req.thread_ts, message)
+        ts = await self._post(req.channel, req.thread_ts, message, tr)
         thread = ThreadRef(channel=req.channel, thread_ts=req.thread_ts or ts, parent_ts=ts)
         await self.store.set_progress(job.id, thread)
         return thread, ts
@@ -240,18 +264,7 @@ class JobRunner:
         started: float | None = None,
     ) -> None:
         previous = await self.store.load_result(thread.key) if job.rerun_of else None
-        first = True
-        for message in m.report_messages(tr, report):
-            await self._post(thread.channel, thread.thread_ts, message)
-            if first and started is not None and self.metrics is not None:
-                self.metrics.first_finding_seconds.observe(time.monotonic() - started)
-            first = False
-        if job.rerun_of is not None:
-            diff = m.diff_findings(previous.report, report) if previous else None
-            diff_messages = m.diff_message(tr, diff, job.requester.user)
-            await self._update(thread.channel, status_ts, diff_messages[0])
-            for message in diff_messages[1:]:
-                await self._post(thread.channel, thread.thread_ts, message)
+        # kept first: Export and Rerun work even when Slack refuses part of the thread
         await self.store.save_result(
             StoredResult(
                 thread=thread,
@@ -262,9 +275,21 @@ class JobRunner:
                 snapshot=snapshot,
             )
         )
+        first = True
+        for message in m.report_messages(tr, report):
+            await self._post(thread.channel, thread.thread_ts, message, tr)
+            if first and started is not None and self.metrics is not None:
+                self.metrics.first_finding_seconds.observe(time.monotonic() - started)
+            first = False
+        if job.rerun_of is not None:
+            diff = m.diff_findings(previous.report, report) if previous else None
+            diff_messages = m.diff_message(tr, diff, job.requester.user)
+            await self._update(thread, status_ts, diff_messages[0], tr)
+            for message in diff_messages[1:]:
+                await self._post(thread.channel, thread.thread_ts, message, tr)
         value = ButtonValue(thread=thread, function_ref=job.function_ref, account=job.account)
         await self._update(
-            thread.channel, thread.parent_ts, m.parent_done(tr, report, job.requester.user, value)
+            thread, thread.parent_ts, m.parent_done(tr, report, job.requester.user, value), tr
         )
 
     def _same_destination(self, a: CheckJob, b: CheckJob) -> bool:
@@ -281,10 +306,27 @@ class JobRunner:
             if self._same_destination(job, joiner):
                 continue
             tr = Translator(joiner.requester.locale)
-            thread, status_ts = await self._open(joiner, tr)
-            await self._present(
-                joiner, tr, thread=thread, status_ts=status_ts, snapshot=snapshot, report=report
-            )
+            try:
+                thread, status_ts = await self._open(joiner, tr)
+            except SlackApiError as exc:
+                error = slack_error(exc)
+                await self._tell_requester(joiner.requester, cannot_post_text(tr, error))
+                audit(
+                    "job_joined", job=joiner.id, joined=job.id, outcome="cannot_post", error=error
+                )
+                continue
+            try:
+                await self._present(
+                    joiner,
+                    tr,
+                    thread=thread,
+                    status_ts=status_ts,
+                    snapshot=snapshot,
+                    report=report,
+                )
+            except SlackApiError as exc:
+                error = slack_error(exc)
+                await self._tell_requester(joiner.requester, post_failed_text(tr, joiner, error))
             audit(
                 "job_joined",
                 job=joiner.id,
@@ -299,27 +341,48 @@ class JobRunner:
             if self._same_destination(job, joiner):
                 continue
             tr = Translator(joiner.requester.locale)
-            thread, status_ts = await self._open(joiner, tr)
-            await self._fail(joiner, tr, thread, status_ts, error)
+            try:
+                thread, status_ts = await self._open(joiner, tr)
+                await self._fail(joiner, tr, thread, status_ts, error)
+            except SlackApiError as exc:
+                refused = slack_error(exc)
+                await self._tell_requester(joiner.requester, cannot_post_text(tr, refused))
 
     async def _fail(
         self, job: CheckJob, tr: Translator, thread: ThreadRef, status_ts: str, error: str
     ) -> None:
         value = ButtonValue(thread=thread, function_ref=job.function_ref, account=job.account)
-        await self._update(
-            thread.channel,
-            status_ts,
-            m.parent_failed(tr, job.function_ref, job.requester.user, error, value),
-        )
+        try:
+            await self._update(
+                thread,
+                status_ts,
+                m.parent_failed(tr, job.function_ref, job.requester.user, error, value),
+                tr,
+            )
+        except SlackApiError as exc:
+            refused = slack_error(exc)
+            await self._tell_requester(
+                job.requester,
+                f"{tr('parent.failed', error=error)}\n{cannot_post_text(tr, refused)}",
+            )
 
     # -------------------------------------------------------------------------- explain
 
     async def _run_explain(self, job: ExplainJob) -> dict[str, Any]:
         tr = Translator(job.requester.locale)
+        try:
+            return await self._explain(job, tr)
+        except SlackApiError as exc:
+            error = slack_error(exc)
+            await self._tell_requester(job.requester, cannot_post_text(tr, error))
+            audit("job_finished", job=job.id, outcome="cannot_post", error=error)
+            return {"outcome": "cannot_post", "error": error}
+
+    async def _explain(self, job: ExplainJob, tr: Translator) -> dict[str, Any]:
         req = job.requester
         if self.explain is None:
             note = m.note_message(tr("error.no_explainer"))
-            await self._post(req.channel, req.thread_ts, note)
+            await self._post(req.channel, req.thread_ts, note, tr)
             return {"outcome": "refused"}
         try:
             outcome = await self.explain(job)
@@ -330,62 +393,129 @@ class JobRunner:
             outcome = ExplainOutcome(parsed=None, error=f"{type(exc).__name__}: {exc}")
         if outcome.parsed is None and outcome.error is None:
             await self._post(
-                req.channel, req.thread_ts, m.note_message(tr("error.not_access_error"))
+                req.channel, req.thread_ts, m.note_message(tr("error.not_access_error")), tr
             )
             return {"outcome": "refused"}
         answer = m.explain_messages(tr, outcome.parsed or {}, outcome.findings, outcome.error)
-        ts = await self._post(req.channel, req.thread_ts, answer[0])
+        ts = await self._post(req.channel, req.thread_ts, answer[0], tr)
         thread_ts = req.thread_ts or ts
         for message in answer[1:]:
-            await self._post(req.channel, thread_ts, message)
+            await self._post(req.channel, thread_ts, message, tr)
         audit("job_finished", job=job.id, outcome="explained", findings=len(outcome.findings))
         return {"outcome": "done", "findings": len(outcome.findings)}
 
     # -------------------------------------------------------------------------- Slack I/O
 
-    async def _tell_requester(self, job: CheckJob, text: str) -> None:
-        """Say something only the requester sees, when the channel cannot be posted in."""
-        req = job.requester
+    async def _tell_requester(self, req: Requester, text: str) -> None:
+        """Say something only the requester sees (the channel may not be postable): through
+        the request's `response_url`, else an ephemeral message. If Slack refuses both, the
+        failure is logged and audited: there is no one else to tell."""
+        if req.response_url and await respond(req.response_url, text):
+            return
         try:
-            if req.response_url:
-                webhook = AsyncWebhookClient(req.response_url)
-                await webhook.send(text=text, response_type="ephemeral", replace_original=False)
-            else:
-                await self.client.chat_postEphemeral(
-                    channel=req.channel, user=req.user, thread_ts=req.thread_ts, text=text
-                )
-        except (SlackClientError, OSError) as exc:
-            log.warning("could not tell %s: %s", req.user, exc)
-
-    async def _post(self, channel: str, thread_ts: str | None, message: m.SlackMessage) -> str:
-        response = await self.client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            text=message.text,
-            blocks=message.block_dicts(),
-            unfurl_links=False,
-            unfurl_media=False,
-        )
-        ts = str(response["ts"])
-        for upload in message.files:
-            await self.client.files_upload_v2(
-                channel=channel,
-                thread_ts=thread_ts or ts,
-                file=upload.content,
-                filename=upload.filename,
-                title=upload.title,
+            await self.client.chat_postEphemeral(
+                channel=req.channel, user=req.user, thread_ts=req.thread_ts, text=text
             )
+        except (SlackClientError, OSError) as exc:
+            error = slack_error(exc) if isinstance(exc, SlackClientError) else str(exc)
+            log.error("could not tell %s in %s: %s (%s)", req.user, req.channel, text, error)
+            audit("notice_lost", user=req.user, channel=req.channel, error=error)
+
+    async def _post(
+        self, channel: str, thread_ts: str | None, message: m.SlackMessage, tr: Translator
+    ) -> str:
+        """Post one message (and its files); returns its ts. Slack refusing the blocks
+        (`invalid_blocks`, `msg_blocks_too_long`, ...) posts the content as plain text."""
+        try:
+            response = await self.client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                text=message.text,
+                blocks=message.block_dicts(),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+            ts = str(response["ts"])
+        except SlackApiError as exc:
+            error = slack_error(exc)
+            if error not in CONTENT_ERRORS:
+                raise
+            log.warning("Slack refused a message in %s (%s): posting it as text", channel, error)
+            ts = await self._post_plain(channel, thread_ts, message, tr, error)
+        for upload in message.files:
+            await self._upload(channel, thread_ts or ts, upload, tr)
         return ts
 
-    async def _update(self, channel: str, ts: str, message: m.SlackMessage) -> None:
-        await self.client.chat_update(
-            channel=channel, ts=ts, text=message.text, blocks=message.block_dicts()
-        )
-        for upload in message.files:
+    async def _post_plain(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        message: m.SlackMessage,
+        tr: Translator,
+        error: str,
+    ) -> str:
+        first: str | None = None
+        for piece in m.plain_messages(message, tr("reply.plain", error=error)):
+            response = await self.client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts or first,
+                text=piece,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+            first = first or str(response["ts"])
+        assert first is not None
+        return first
+
+    async def _upload(
+        self, channel: str, thread_ts: str, upload: m.SlackFile, tr: Translator
+    ) -> None:
+        try:
             await self.client.files_upload_v2(
                 channel=channel,
-                thread_ts=ts,
+                thread_ts=thread_ts,
                 file=upload.content,
                 filename=upload.filename,
                 title=upload.title,
             )
+        except SlackClientError as exc:
+            error = slack_error(exc)
+            if isinstance(exc, SlackApiError) and error in MEMBERSHIP_ERRORS:
+                raise
+            log.warning("upload of %s refused: %s", upload.filename, error)
+            note = tr("reply.file_failed", filename=upload.filename, error=error)
+            await self._post(channel, thread_ts, m.note_message(note), tr)
+
+    async def _update(
+        self, thread: ThreadRef, ts: str, message: m.SlackMessage, tr: Translator
+    ) -> None:
+        """Replace the message `ts` of `thread`. When it is gone (or Slack refuses the new
+        content), the message is posted as a reply in the thread instead, with a note."""
+        try:
+            await self.client.chat_update(
+                channel=thread.channel, ts=ts, text=message.text, blocks=message.block_dicts()
+            )
+        except SlackApiError as exc:
+            error = slack_error(exc)
+            if error not in GONE_ERRORS | CONTENT_ERRORS:
+                raise
+            log.warning("chat.update of %s refused (%s): posting in the thread", ts, error)
+            for part in m.with_note(message, tr("reply.update_failed", error=error)):
+                await self._post(thread.channel, thread.thread_ts, part, tr)
+            return
+        for upload in message.files:
+            await self._upload(thread.channel, thread.thread_ts, upload, tr)
+
+
+def cannot_post_text(tr: Translator, error: str) -> str:
+    """Why nothing could be posted: membership errors say how to invite the bot."""
+    if error in MEMBERSHIP_ERRORS:
+        return tr("error.cannot_post", error=error)
+    return tr("error.slack", error=error)
+
+
+def post_failed_text(tr: Translator, job: CheckJob, error: str) -> str:
+    text = tr("error.post_failed", function=job.function_ref, error=error)
+    if error in MEMBERSHIP_ERRORS:
+        text += " " + tr("error.invite_hint")
+    return text

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import messages as m
@@ -26,6 +26,7 @@ from bot.slack.audit import audit
 from bot.slack.deps import SlackDeps
 from bot.slack.i18n import Translator
 from bot.slack.refs import ButtonValue, Requester
+from bot.slack.webapi import MEMBERSHIP_ERRORS, slack_error
 from handlers.intake import Refusal, authorize, submit_check
 from handlers.replies import ephemeral
 
@@ -103,7 +104,25 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 await ephemeral(client, requester, m.error_message(tr, refusal.text, usage=False))
                 return
         view = m.escalation_modal(tr, value.function_ref, value.model_dump_json())
-        await client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+        try:
+            await client.views_open(trigger_id=body.get("trigger_id", ""), view=view.to_dict())
+        except SlackClientError as exc:
+            error = slack_error(exc)
+            log.warning("views.open failed: %s", error)
+            await ephemeral(
+                client, requester, m.note_message(tr("escalation.open_failed", error=error))
+            )
+            audit(
+                "request",
+                kind="escalate_open",
+                user=requester.user,
+                channel=requester.channel,
+                account=value.account,
+                function=value.function_ref,
+                outcome="slack_error",
+                error=error,
+            )
+            return
         audit(
             "request",
             kind="escalate_open",
@@ -144,6 +163,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         except SlackClientError as exc:
             log.warning("chat.getPermalink failed: %s", exc)
         target = deps.escalation_channel
+        target_error: str | None = None
         notes: list[str] = []
         if target:
             post = m.escalation_post(
@@ -155,10 +175,16 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 permalink=permalink,
                 mention=deps.config.escalation.mention,
             )
-            await client.chat_postMessage(
-                channel=target, text=post.text, blocks=post.block_dicts(), unfurl_links=False
-            )
-            notes.append(tr("escalation.posted", user=user, channel=target))
+            try:
+                await client.chat_postMessage(
+                    channel=target, text=post.text, blocks=post.block_dicts(), unfurl_links=False
+                )
+                notes.append(tr("escalation.posted", user=user, channel=target))
+            except SlackClientError as exc:
+                error = slack_error(exc)
+                log.warning("escalation post in %s failed: %s", target, error)
+                notes.append(tr("escalation.post_failed", channel=target, error=error))
+                target_error = error
         else:
             notes.append(tr("escalation.no_channel", user=user))
         if deps.support_case is not None:
@@ -174,15 +200,20 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             except Exception as exc:
                 notes.append(tr("escalation.case_failed", error=str(exc)))
         note = m.note_message("\n".join(notes))
-        await client.chat_postMessage(
-            channel=thread.channel,
-            thread_ts=thread.thread_ts,
-            text=note.text,
-            blocks=note.block_dicts(),
-        )
-        deps.metrics.requests.labels(
-            kind="escalate", outcome="posted" if target else "recorded"
-        ).inc()
+        try:
+            await client.chat_postMessage(
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                text=note.text,
+                blocks=note.block_dicts(),
+            )
+        except SlackClientError as exc:
+            log.warning("escalation note in %s failed: %s", thread.channel, slack_error(exc))
+            await ephemeral(client, requester, note)
+        outcome = "posted" if target else "recorded"
+        if target_error is not None:
+            outcome = "slack_error"
+        deps.metrics.requests.labels(kind="escalate", outcome=outcome).inc()
         audit(
             "request",
             kind="escalate",
@@ -190,8 +221,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             channel=requester.channel,
             account=value.account,
             function=value.function_ref,
-            outcome="posted" if target else "recorded",
+            outcome=outcome,
             escalation_channel=target,
+            error=target_error,
         )
 
     @app.action(ActionId.EXPORT.value)
@@ -220,16 +252,36 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ephemeral(client, requester, m.note_message(tr("export.failed", error=str(exc))))
             return
         filename = bundle_filename(stored.report.function, stored.report.checked_at)
-        await client.files_upload_v2(
-            channel=value.thread.channel,
-            thread_ts=value.thread.thread_ts,
-            file=data,
-            filename=filename,
-            title=filename,
-            initial_comment=tr(
-                "export.comment", function=stored.report.function, user=requester.user
-            ),
-        )
+        try:
+            await client.files_upload_v2(
+                channel=value.thread.channel,
+                thread_ts=value.thread.thread_ts,
+                file=data,
+                filename=filename,
+                title=filename,
+                initial_comment=tr(
+                    "export.comment", function=stored.report.function, user=requester.user
+                ),
+            )
+        except SlackClientError as exc:
+            error = slack_error(exc)
+            log.warning("support bundle upload failed: %s", error)
+            text = tr("export.upload_failed", error=error)
+            if isinstance(exc, SlackApiError) and error in MEMBERSHIP_ERRORS:
+                text += " " + tr("error.invite_hint")
+            await ephemeral(client, requester, m.note_message(text))
+            deps.metrics.requests.labels(kind="export", outcome="slack_error").inc()
+            audit(
+                "request",
+                kind="export",
+                user=requester.user,
+                channel=requester.channel,
+                account=value.account,
+                function=value.function_ref,
+                outcome="slack_error",
+                error=error,
+            )
+            return
         deps.metrics.requests.labels(kind="export", outcome="uploaded").inc()
         audit(
             "request",

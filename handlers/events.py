@@ -1,7 +1,9 @@
 """`@lambda-why <ARN or error text>`: answered in the mention's thread.
 
 In an incident thread the answer goes in that thread; a mention at the top level starts a
-thread under the mention itself.
+thread under the mention itself. `app_mention` is the only event the manifest subscribes to;
+any other verified event reaches no listener and `bot.web` answers it 200 so that Slack does
+not retry it.
 """
 
 from __future__ import annotations
@@ -31,8 +33,3 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         await answer_message(
             deps, client, tr, event, requester, kind="mention", request_id=body.get("event_id")
         )
-
-    @app.event("message")
-    async def on_message(ack: AsyncAck) -> None:
-        """Plain channel messages are not for us (mentions arrive as `app_mention`)."""
-        await ack()

@@ -44,10 +44,10 @@ def register(subparsers: Any) -> None:
 
 async def run(args: argparse.Namespace) -> int:
     from bot.queue import SaqJobQueue, saq_worker
-    from bot.slack.app import web_client
     from bot.slack.logs import setup_logging
     from bot.slack.metrics import Metrics
     from bot.slack.store import RedisStore
+    from bot.slack.webapi import web_client
     from bot.web import default_access_factory, explain_function, job_limits
     from bot.worker import JobRunner, aws_diagnose
 

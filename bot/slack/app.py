@@ -10,18 +10,16 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.deps import SlackDeps
+from bot.slack.i18n import Translator
+from bot.slack.messages import note_message
+from bot.slack.refs import Requester
+from bot.slack.webapi import slack_error
 
 log = logging.getLogger(__name__)
-
-
-def web_client(token: str | None, base_url: str) -> AsyncWebClient:
-    """The Web API client; `base_url` is `SLACK_API_URL` (GovSlack, or a test double)."""
-    return AsyncWebClient(
-        token=token, base_url=base_url if base_url.endswith("/") else base_url + "/"
-    )
 
 
 def idempotency_key(req: AsyncBoltRequest) -> str:
@@ -79,7 +77,46 @@ def build_app(
     register(app, deps)
 
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A listener failed after its ack: log it, and tell the user who asked."""
         log.error("listener failed: %s: %s", type(error).__name__, error, exc_info=error)
+        await tell_about_error(deps, client, body, error)
 
     return app
+
+
+def _who_and_where(body: dict[str, Any]) -> tuple[str, str, str | None, str | None]:
+    """(user, channel, thread_ts, response_url) of any Slack request body."""
+    event = body.get("event") if isinstance(body.get("event"), dict) else None
+    if event is not None:
+        return (
+            str(event.get("user", "")),
+            str(event.get("channel", "")),
+            event.get("thread_ts") or event.get("ts"),
+            None,
+        )
+    user = body.get("user_id") or (body.get("user") or {}).get("id", "")
+    channel = body.get("channel_id") or (body.get("channel") or {}).get("id", "")
+    urls = body.get("response_urls") or []
+    url = body.get("response_url") or next(
+        (u.get("response_url") for u in urls if isinstance(u, dict)), None
+    )
+    return str(user), str(channel), None, url
+
+
+async def tell_about_error(
+    deps: SlackDeps, client: AsyncWebClient, body: dict[str, Any], error: Exception
+) -> None:
+    """Say privately that the request failed (and why), when the request names its user."""
+    from handlers.replies import ephemeral
+
+    user, channel, thread_ts, url = _who_and_where(body)
+    if not user or not (channel or url):
+        return
+    reason = slack_error(error) if isinstance(error, SlackClientError) else type(error).__name__
+    try:
+        tr = Translator(await deps.locales.locale(client, user))
+        requester = Requester(user=user, channel=channel, thread_ts=thread_ts, response_url=url)
+        await ephemeral(client, requester, note_message(tr("error.internal", error=reason)))
+    except Exception as exc:  # the error handler must not raise
+        log.error("could not tell %s about the failure: %s", user, exc)

@@ -2,7 +2,10 @@
 
 Builders are pure: they take data and a translator and return `SlackMessage` values. They
 respect Slack's limits without dropping content: section text is split at 3000 characters,
-messages at 50 blocks, and a policy too long to read inline is attached as a file.
+messages at 50 blocks or at `MAX_MESSAGE_CHARS` characters of block text (Slack refuses a
+message whose blocks carry about 12,000 characters in all with `msg_blocks_too_long`,
+although no single block is too long: slackapi/bolt-js#2509, #2867), and a policy too long
+to read inline is attached as a file.
 https://docs.slack.dev/reference/block-kit/blocks
 """
 
@@ -46,6 +49,13 @@ MAX_CONTEXT_ELEMENTS = 10
 MAX_FALLBACK_TEXT = 3000
 #: an inline fix policy longer than this is attached as a file instead
 INLINE_POLICY_CHARS = 2500
+#: characters of text in one message's blocks; Slack's undocumented cumulative limit is
+#: about 12,000 (`msg_blocks_too_long`), so messages are cut well below it
+MAX_MESSAGE_CHARS = 9000
+#: characters of finding lines in an escalation post (the thread it links holds them all);
+#: with the modal's answers (each at most `MAX_ANSWER_CHARS`) the post stays one message
+ESCALATION_FINDINGS_CHARS = 2500
+MAX_ANSWER_CHARS = 3000
 
 _FENCE = "```"
 
@@ -142,14 +152,61 @@ def fallback(text: str) -> str:
     return text if len(text) <= MAX_FALLBACK_TEXT else text[: MAX_FALLBACK_TEXT - 1] + "…"
 
 
+def block_texts(node: Any) -> list[str]:
+    """Every text string of a block (dict) tree, in reading order."""
+    found: list[str] = []
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                found.append(value)
+            else:
+                found.extend(block_texts(value))
+    elif isinstance(node, list | tuple):
+        for item in node:
+            found.extend(block_texts(item))
+    return found
+
+
+def block_chars(block: Block) -> int:
+    """The characters of text a block carries (what Slack's cumulative limit counts)."""
+    return sum(len(t) for t in block_texts(block.to_dict()))
+
+
+def plain_text(message: SlackMessage) -> str:
+    """A message's content as plain mrkdwn text (a fallback when Slack refuses its blocks).
+
+    Buttons are left out: their labels are not content."""
+    lines: list[str] = []
+    for block in message.block_dicts():
+        if block.get("type") == "actions":
+            continue
+        lines.extend(block_texts(block))
+    return "\n".join(lines) or message.text
+
+
+def _chunks(blocks: Sequence[Block], room: int) -> list[list[Block]]:
+    """Blocks in runs of at most `room` blocks and `MAX_MESSAGE_CHARS` characters."""
+    chunks: list[list[Block]] = [[]]
+    chars = 0
+    for block in blocks:
+        size = block_chars(block)
+        current = chunks[-1]
+        if current and (len(current) >= room or chars + size > MAX_MESSAGE_CHARS):
+            chunks.append([])
+            chars = 0
+        chunks[-1].append(block)
+        chars += size
+    return chunks
+
+
 def paginate(
     tr: Translator, text: str, blocks: Sequence[Block], files: Sequence[SlackFile] = ()
 ) -> list[SlackMessage]:
-    """Blocks as one message, or several of ≤ 50 blocks each marked "(continued n/m)"."""
-    if len(blocks) <= MAX_BLOCKS:
+    """Blocks as one message, or several (≤ 50 blocks and `MAX_MESSAGE_CHARS` characters
+    each) marked "(continued n/m)"."""
+    if len(blocks) <= MAX_BLOCKS and sum(block_chars(b) for b in blocks) <= MAX_MESSAGE_CHARS:
         return [SlackMessage(text=fallback(text), blocks=list(blocks), files=list(files))]
-    room = MAX_BLOCKS - 1
-    chunks = [list(blocks[i : i + room]) for i in range(0, len(blocks), room)]
+    chunks = _chunks(blocks, MAX_BLOCKS - 1)
     messages = []
     for index, chunk in enumerate(chunks):
         note = tr("label.continued", part=index + 1, parts=len(chunks))
@@ -497,6 +554,7 @@ def escalation_modal(tr: Translator, function: str, private_metadata: str) -> Vi
                 element=PlainTextInputElement(
                     action_id=EscalationField.STARTED.value,
                     placeholder=tr("modal.started_placeholder"),
+                    max_length=200,
                 ),
                 optional=True,
             ),
@@ -507,6 +565,7 @@ def escalation_modal(tr: Translator, function: str, private_metadata: str) -> Vi
                     action_id=EscalationField.IMPACT.value,
                     placeholder=tr("modal.impact_placeholder"),
                     multiline=True,
+                    max_length=MAX_ANSWER_CHARS,
                 ),
                 optional=True,
             ),
@@ -514,7 +573,9 @@ def escalation_modal(tr: Translator, function: str, private_metadata: str) -> Vi
                 block_id=EscalationField.NOTES.value,
                 label=tr("modal.notes"),
                 element=PlainTextInputElement(
-                    action_id=EscalationField.NOTES.value, multiline=True
+                    action_id=EscalationField.NOTES.value,
+                    multiline=True,
+                    max_length=MAX_ANSWER_CHARS,
                 ),
                 optional=True,
             ),
@@ -545,19 +606,35 @@ def escalation_post(
         blocks.append(SectionBlock(text=MarkdownTextObject(text=counts_text(tr, report))))
         failing = [f for f in ordered(report.findings) if f.status is not Status.PASS]
         if failing:
-            lines = "\n".join(
+            lines = [
                 f"• {tr(f'status.{f.status.value}')} `{f.check}` {escape(f.title)}" for f in failing
-            )
-            blocks.extend(text_sections(lines))
+            ]
+            # the thread holds every finding: the post lists what fits beside the answers
+            shown: list[str] = []
+            for line in lines:
+                if sum(len(s) + 1 for s in shown) + len(line) > ESCALATION_FINDINGS_CHARS:
+                    break
+                shown.append(line)
+            if len(shown) < len(lines):
+                shown.append(tr("escalation.more", count=len(lines) - len(shown)))
+            blocks.extend(text_sections("\n".join(shown)))
     none = tr("escalation.not_given")
+
+    def answer(key: str) -> str:
+        # the modal caps each answer; a longer one (kept whole for Export) is clipped here
+        value = answers.get(key) or none
+        if len(value) > MAX_ANSWER_CHARS:
+            value = value[: MAX_ANSWER_CHARS - 1] + "…"
+        return escape(value)
+
     blocks.extend(
         text_sections(
             tr(
                 "escalation.fields",
-                pattern=escape(answers.get("pattern") or none),
-                started=escape(answers.get("started") or none),
-                impact=escape(answers.get("impact") or none),
-                notes=escape(answers.get("notes") or none),
+                pattern=answer("pattern"),
+                started=answer("started"),
+                impact=answer("impact"),
+                notes=answer("notes"),
             )
         )
     )
@@ -568,11 +645,27 @@ def escalation_post(
     text = f"{title}{mention_text}"
     if permalink:
         text += f" {permalink}"
-    return SlackMessage(text=fallback(text), blocks=blocks[:MAX_BLOCKS])
+    return SlackMessage(text=fallback(text), blocks=blocks)
 
 
 def note_message(text: str) -> SlackMessage:
     return SlackMessage(text=fallback(text), blocks=[*text_sections(text)])
+
+
+def with_note(message: SlackMessage, note: str) -> list[SlackMessage]:
+    """`message` with a note in front: in the same message when it fits, else before it."""
+    block = context(note)
+    blocks = [block, *message.blocks]
+    fits = len(blocks) <= MAX_BLOCKS and (sum(block_chars(b) for b in blocks) <= MAX_MESSAGE_CHARS)
+    if fits:
+        return [SlackMessage(text=message.text, blocks=blocks, files=message.files)]
+    return [note_message(note), message]
+
+
+def plain_messages(message: SlackMessage, note: str) -> list[str]:
+    """`message` as plain text pieces of at most 3000 characters, the first one led by
+    `note` (for a reply whose blocks Slack refused)."""
+    return split_text(f"{note}\n{plain_text(message)}", MAX_SECTION_TEXT)
 
 
 # ---------------------------------------------------------------------------- explain

@@ -26,6 +26,8 @@ def section_texts(message: m.SlackMessage) -> list[str]:
 def check_limits(message: m.SlackMessage) -> None:
     blocks = message.block_dicts()  # to_dict() validates every block
     assert len(blocks) <= m.MAX_BLOCKS
+    # Slack's cumulative limit (msg_blocks_too_long at about 12 000 characters of text)
+    assert sum(len(t) for t in m.block_texts(blocks)) <= 12000
     for block in blocks:
         if block["type"] == "section":
             assert len(block["text"]["text"]) <= m.MAX_SECTION_TEXT
@@ -39,9 +41,12 @@ def test_long_detail_split_without_loss() -> None:
     item = finding("vpc-eni", actions=["ec2:CreateNetworkInterface"])
     item.detail = "\n".join(f"line {i} " + "x" * 90 for i in range(120))  # ~12 000 chars
     messages = m.finding_messages(EN, item)
-    assert len(messages) == 1
-    check_limits(messages[0])
-    joined = "\n".join(section_texts(messages[0]))
+    # too much text for one message: continued in a second one, not cut
+    assert len(messages) == 2
+    for message in messages:
+        check_limits(message)
+    assert "(continued 1/2)" in texts(messages[0])
+    joined = "\n".join(text for message in messages for text in section_texts(message))
     for i in range(120):
         assert f"line {i} " in joined
 
@@ -201,3 +206,48 @@ def test_explain_messages() -> None:
     assert "s3:GetObject" in texts(messages[0])
     assert "not stated" in texts(messages[0])
     assert len(messages) == 2
+
+
+def test_escalation_post_stays_one_message_with_many_findings() -> None:
+    findings = [
+        finding(f"check-{i}", actions=["s3:GetObject"], title=f"finding {i} " + "t" * 120)
+        for i in range(200)
+    ]
+    long_answer = "x" * 5000
+    post = m.escalation_post(
+        EN,
+        report=make_report(findings),
+        function=FUNCTION,
+        user="U1",
+        answers={"pattern": "continuous", "impact": long_answer, "notes": long_answer},
+        permalink="https://x.slack.com/archives/C1/p1",
+        mention=None,
+    )
+    check_limits(post)
+    body = texts(post)
+    assert "finding 0 " in body
+    assert "more in the thread" in body
+    assert "https://x.slack.com/archives/C1/p1" in body
+
+
+def test_plain_text_fallback_keeps_every_line() -> None:
+    item = finding("vpc-eni", actions=["ec2:CreateNetworkInterface"])
+    item.detail = "\n".join(f"line {i} " + "y" * 90 for i in range(80))
+    [message] = m.finding_messages(EN, item)[:1]
+    pieces = m.plain_messages(message, "NOTE")
+    assert pieces[0].startswith("NOTE")
+    assert all(0 < len(p) <= m.MAX_SECTION_TEXT for p in pieces)
+    joined = "\n".join(pieces)
+    for i in range(40):  # the first message of the finding holds the first lines
+        assert f"line {i} " in joined
+    assert "ec2:CreateNetworkInterface" in joined
+
+
+def test_with_note_adds_a_block_or_a_message() -> None:
+    small = m.note_message("hello")
+    [same] = m.with_note(small, "moved")
+    assert texts(same).index("moved") < texts(same).index("hello")
+    full = m.SlackMessage(text="full", blocks=[m.context(f"c{i}") for i in range(m.MAX_BLOCKS)])
+    note, original = m.with_note(full, "moved")
+    assert "moved" in texts(note)
+    assert original is full

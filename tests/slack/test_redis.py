@@ -13,9 +13,9 @@ from typing import Any
 
 from bot.queue import JOB_FUNCTION, JobLimits, SaqJobQueue, saq_worker
 from bot.slack.actions import ActionId
-from bot.slack.app import web_client
 from bot.slack.double import SlackDouble
 from bot.slack.store import RedisStore
+from bot.slack.webapi import web_client
 from bot.worker import JobRunner
 
 from .conftest import FUNCTION, TOKEN, FakeDiagnosis, finding, serve

@@ -10,8 +10,8 @@ import asyncio
 import sys
 
 from bot.queue import SaqJobQueue, saq_worker
-from bot.slack.app import web_client
 from bot.slack.store import RedisStore
+from bot.slack.webapi import web_client
 from bot.worker import JobRunner
 from tests.slack.conftest import TOKEN, FakeDiagnosis
 
