@@ -1107,6 +1107,12 @@ _CREDENTIAL_CODE = re.compile(
 )
 
 
+#: sentences AWS returns for exactly one denied action
+_FIXED_SENTENCES = (
+    (r"Cross-account\s+pass\s+role\s+is\s+not\s+allowed", "iam:PassRole"),
+    (r"Roles\s+may\s+not\s+be\s+assumed\s+by\s+root\s+accounts", "sts:AssumeRole"),
+)
+
 #: Secrets Manager operations that encrypt a new secret value (kms:GenerateDataKey)
 _SECRET_WRITES = frozenset(_words("CreateSecret PutSecretValue UpdateSecret RotateSecret"))
 
@@ -1134,7 +1140,14 @@ def _match_operation(s: str) -> ParsedError | None:
         re.I,
     )
     kms_via = re.search(r"Access\s+to\s+KMS\s+is\s+not\s+allowed", s, re.I)
-    signals = sqs or ciphertext or ec2_op or code or s3_words or other_words or kms_via
+    # fixed sentences that name no action but only ever come from one:
+    # "Cross-account pass role is not allowed" (iam:PassRole of a role in another account),
+    # "Roles may not be assumed by root accounts" (sts:AssumeRole called with root credentials)
+    fixed = next(
+        (action for pattern, action in _FIXED_SENTENCES if re.search(pattern, s, re.I)),
+        None,
+    )
+    signals = sqs or ciphertext or ec2_op or code or s3_words or other_words or kms_via or fixed
     if re.search(r"\bNotAuthorizedException\b|security\s+token\s+included", s) and not (
         sqs or ec2_op or s3_words or (code and code != "403")
     ):
@@ -1146,18 +1159,19 @@ def _match_operation(s: str) -> ParsedError | None:
     operation = _operation(s)
     service = _sdk_service(s)
     resource: str | None = None
-    api = re.search(r"\bAPI:\s*(?P<svc>[a-z0-9-]+):(?P<op>[A-Za-z0-9]+)\b", s)
-    if api:
+    if fixed:
         return ParsedError(
             kind="operation",
-            action=normalise_action(f"{api.group('svc')}:{api.group('op')}"),
-            service=api.group("svc"),
-            operation=api.group("op"),
+            action=fixed,
+            service=fixed.split(":", 1)[0],
+            operation=operation,
             error_code=code,
         )
     if kms_via:
         # Secrets Manager's "Access to KMS is not allowed": the caller may not use the secret's
         # KMS key through Secrets Manager — kms:Decrypt to read it, kms:GenerateDataKey to write
+        api_op = re.search(r"\bAPI:\s*secretsmanager:(\w+)", s)
+        operation = operation or (api_op.group(1) if api_op else None)
         writes = operation in _SECRET_WRITES or re.search(
             r"AWS::SecretsManager::Secret\W.{0,120}CREATE_FAILED"
             r"|CREATE_FAILED.{0,120}AWS::SecretsManager::Secret\b",
@@ -1168,6 +1182,15 @@ def _match_operation(s: str) -> ParsedError | None:
             action="kms:GenerateDataKey" if writes else "kms:Decrypt",
             service="kms",
             operation=operation,
+            error_code=code,
+        )
+    api = re.search(r"\bAPI:\s*(?P<svc>[a-z0-9-]+):(?P<op>[A-Za-z0-9]+)\b", s)
+    if api:
+        return ParsedError(
+            kind="operation",
+            action=normalise_action(f"{api.group('svc')}:{api.group('op')}"),
+            service=api.group("svc"),
+            operation=api.group("op"),
             error_code=code,
         )
     if sqs:
