@@ -151,8 +151,8 @@ class Reader:
         self.base = {key: value for key, value in base.items() if key in keys}
         self.clock = "aws:currenttime" in keys
         self.epoch = "aws:epochtime" in keys
-        #: given key names, in order -> (position, lower-case name) of those read
-        self.positions: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}
+        #: given key names, in order -> (name, lower-case name) of those read
+        self.positions: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
 
     def read(self, given: Mapping[str, Any]) -> Context:
         ctx = self.base.copy()
@@ -166,22 +166,18 @@ class Reader:
         positions = self.positions.get(names)
         if positions is None:
             keys = self.keys
-            positions = tuple(
-                (i, name.lower()) for i, name in enumerate(names) if name.lower() in keys
-            )
+            positions = tuple((name, name.lower()) for name in names if name.lower() in keys)
             if len(self.positions) >= _POSITIONS_LIMIT:
                 self.positions.clear()
             self.positions[names] = positions
-        if positions:
-            values = tuple(given.values())
-            for i, key in positions:
-                value = values[i]
-                if type(value) is str:
-                    ctx[key] = (value,)
-                    continue
-                converted = _value(value)
-                if converted is not None:
-                    ctx[key] = converted
+        for name, key in positions:
+            value = given[name]
+            if type(value) is str:
+                ctx[key] = (value,)
+                continue
+            converted = _value(value)
+            if converted is not None:
+                ctx[key] = converted
         return ctx
 
 

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from bot.iam import memo
+from bot.iam.conditions import Condition
 from bot.iam.context import Reader, base_context, request_context
 from bot.iam.model import Decision, PolicyType, Request, StatementRef, Verdict
 from bot.iam.policy import Policy, PolicySet, Statement
@@ -145,10 +146,11 @@ class _Plan:
     """
 
     __slots__ = (
-        "_reader",
         "base",
         "caller",
         "entries",
+        "reader",
+        "reads",
         "resource",
         "resource_account",
         "shapes",
@@ -181,7 +183,8 @@ class _Plan:
         if policies.resource is not None:
             scans.append((_RESOURCE, policies.resource, -1))
         entries: list[Entry] = []
-        tests: list[tuple[int, Statement]] = []
+        tests: list[tuple[int, Statement | None, tuple[Condition, ...]]] = []
+        reads: set[str] = set()
         for ptype, policy, level in scans:
             principal_required = ptype is _RESOURCE
             for statement in policy.candidates(action):
@@ -210,33 +213,27 @@ class _Plan:
                     continue
                 tested = bool(statement.conditions) or statement.dynamic_resource
                 if tested:
-                    tests.append((1 << len(entries), statement))
+                    dynamic = statement if statement.dynamic_resource else None
+                    tests.append((1 << len(entries), dynamic, statement.conditions))
+                    reads |= statement.reads
                 entries.append((ptype, policy, statement, match, level, tested))
         self.entries = tuple(entries)
+        #: (bit, the statement when its Resource holds a variable, its conditions)
         self.tests = tuple(tests)
-        self._reader: Reader | None = None
+        self.reads = frozenset(reads)
+        self.reader: Reader | None = None
         #: mask of the context-dependent statements that held -> (verdict, denied_by,
         #: statements, explanation); filled with the memo tables on
         self.shapes: dict[int, _Shape] = {}
-
-    @property
-    def reader(self) -> Reader:
-        """Builds the part of a context that the tests read (with the memo tables on)."""
-        if self._reader is None:
-            reads: frozenset[str] = frozenset()
-            for _, statement in self.tests:
-                reads |= statement.reads
-            self._reader = Reader(self.base, reads)
-        return self._reader
 
     def mask(self, ctx: Context) -> int:
         """Which context-dependent statements hold in this request's context."""
         resource = self.resource
         mask = 0
-        for bit, statement in self.tests:
-            if statement.dynamic_resource and not statement.matches_resource(resource, ctx):
+        for bit, dynamic, conditions in self.tests:
+            if dynamic is not None and not dynamic.matches_resource(resource, ctx):
                 continue
-            for condition in statement.conditions:
+            for condition in conditions:
                 if not condition.holds(ctx):
                     break
             else:
@@ -410,7 +407,14 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
             if len(_PLANS) >= memo.LIMIT:
                 _PLANS.clear()
             _PLANS[key] = plan
-        mask = plan.mask(plan.reader.read(request.context)) if plan.tests else 0
+        if plan.tests:
+            reader = plan.reader
+            if reader is None:
+                # builds the part of a context that the tests read
+                reader = plan.reader = Reader(plan.base, plan.reads)
+            mask = plan.mask(reader.read(request.context))
+        else:
+            mask = 0
         shapes = plan.shapes
         shape = shapes.get(mask)
         if shape is None:

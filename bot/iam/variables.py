@@ -61,8 +61,11 @@ class Template:
 
     def resolve(self, ctx: Context) -> str | None:
         """The string with variables substituted, or None when one cannot be resolved."""
+        parts = self.parts
+        if len(parts) == 1 and isinstance(parts[0], Var):  # "${key}" alone
+            return parts[0].resolve(ctx)
         out: list[str] = []
-        for part in self.parts:
+        for part in parts:
             if isinstance(part, str):
                 out.append(part)
             elif isinstance(part, Escaped):

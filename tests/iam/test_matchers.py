@@ -1,13 +1,16 @@
-"""The action/resource matchers' fast paths (exact names, `service:*`, prefixes, the
-per-policy action index) agree with plain glob matching."""
+"""Fast paths agree with the plain way: the action/resource matchers (exact names,
+`service:*`, prefixes, the per-policy action index) with glob matching, and the IPv4
+dotted-quad parser of IpAddress with `ipaddress`."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.iam.conditions import ip
 from bot.iam.policy import ActionMatcher, ResourceMatcher, parse_policy
 from bot.iam.wildcard import arn_glob_to_regex, glob_to_regex
 
@@ -72,3 +75,34 @@ def test_action_index_agrees_with_a_scan(
     )
     scanned = tuple(s for s in policy.statements if s.matches_action(action))
     assert policy.candidates(action) == scanned
+
+
+def _ip_reference(ranges: list[str], text: str) -> bool:
+    networks = [ipaddress.ip_network(r, strict=False) for r in ranges]
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return False
+    return any(address in n for n in networks)
+
+
+octets = st.sampled_from(["0", "1", "00", "01", "9", "10", "99", "100", "199", "200", "249"])
+octets |= st.sampled_from(["250", "255", "256", "300", "1000", "", " 1", "١", "+1", "0x1"])
+quads = st.lists(octets, min_size=3, max_size=5).map(".".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["10.0.0.0/8", "192.0.2.0/24", "0.0.0.0/0", "::/0", "2001:db8::/32"])
+        | st.sampled_from(["1.2.3.4", "255.255.255.255/32", "100.64.0.0/10"]),
+        min_size=1,
+        max_size=3,
+    ),
+    quads | st.sampled_from(["2001:db8::1", "::ffff:10.1.2.3", "10.1.2.3/32", " 10.1.2.3 "]),
+)
+def test_ipv4_fast_path_agrees_with_ipaddress(ranges: list[str], text: str) -> None:
+    test = ip.compile("ipaddress", ranges, False)
+    if "/" in text or ":" in text:
+        return  # networks and IPv6 take the ipaddress path itself
+    assert test(text, {}) == _ip_reference(ranges, text)

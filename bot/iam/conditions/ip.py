@@ -6,6 +6,7 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_con
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable
 
 from bot.iam.variables import Context
@@ -16,6 +17,10 @@ OPERATORS: dict[str, tuple[str, bool]] = {
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: a dotted-quad IPv4 address exactly as `ipaddress` accepts it (ASCII digits, no leading
+#: zeros, octets up to 255)
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_QUAD = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
 
 
 def compile(op: str, values: list[str], variables: bool) -> Callable[[str, Context], bool]:
@@ -27,8 +32,19 @@ def compile(op: str, values: list[str], variables: bool) -> Callable[[str, Conte
         except ValueError:
             raise ValueError(f"{value!r} is not an IP address or CIDR range") from None
 
+    # IPv4 ranges as (netmask, network) integers, for the dotted-quad fast path
+    ranges4 = [(int(n.netmask), int(n.network_address)) for n in networks if n.version == 4]
+
     def test(value: str, ctx: Context) -> bool:
         text = value.strip()
+        quad = _QUAD.fullmatch(text)
+        if quad is not None:  # the IPv4 address ipaddress would parse, as an integer
+            a, b, c, d = quad.groups()
+            address4 = int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
+            for mask, network in ranges4:  # noqa: SIM110 (hot path: no generator)
+                if address4 & mask == network:
+                    return True
+            return False
         try:
             if "/" in text:
                 given = ipaddress.ip_network(text, strict=False)

@@ -6,10 +6,11 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_con
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from bot.iam.variables import Context, Template, compile_source, parse_template
-from bot.iam.wildcard import compile_glob
+from bot.iam.wildcard import glob_to_regex
 
 #: operator -> (positive base, negated)
 OPERATORS: dict[str, tuple[str, bool]] = {
@@ -46,6 +47,18 @@ def _equals(
 ) -> Callable[[str, Context], bool]:
     fold = str.lower if ignore_case else None
     exact = frozenset(v.lower() for v in static) if fold else frozenset(static)
+    if not templates:  # fast paths: a set lookup
+        if fold:
+
+            def folded(value: str, ctx: Context) -> bool:
+                return value.lower() in exact
+
+            return folded
+
+        def plain(value: str, ctx: Context) -> bool:
+            return value in exact
+
+        return plain
 
     def test(value: str, ctx: Context) -> bool:
         probe = value.lower() if fold else value
@@ -61,7 +74,12 @@ def _equals(
 
 
 def _like(static: list[str], templates: list[Template]) -> Callable[[str, Context], bool]:
-    patterns = [compile_glob(v) for v in static]
+    # the values' globs as one alternation: one regex match per request value
+    patterns = (
+        [re.compile("|".join(f"(?:{glob_to_regex(v)})" for v in static), re.DOTALL)]
+        if static
+        else []
+    )
 
     def test(value: str, ctx: Context) -> bool:
         for pattern in patterns:
