@@ -34,9 +34,14 @@ class LocaleResolver:
     `[slack] locale` in the configuration overrides it for everyone.
     """
 
-    def __init__(self, override: str | None = None, ttl: float = 3600.0) -> None:
+    def __init__(
+        self, override: str | None = None, ttl: float = 3600.0, timeout: float = 1.0
+    ) -> None:
         self.override = normalise_locale(override) if override else None
         self.ttl = ttl
+        #: seconds `users.info` may take: the slash command's ack waits for the locale, and
+        #: Slack gives up on an ack after 3 s (a rate-limited call would wait far longer)
+        self.timeout = timeout
         self._cache: dict[str, tuple[float, str]] = {}
 
     async def locale(self, client: AsyncWebClient, user: str) -> str:
@@ -45,16 +50,21 @@ class LocaleResolver:
         hit = self._cache.get(user)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
+        ttl = self.ttl
         try:
-            reply = await client.users_info(user=user, include_locale=True)
+            reply = await asyncio.wait_for(
+                client.users_info(user=user, include_locale=True), timeout=self.timeout
+            )
             profile: dict[str, Any] = reply.get("user") or {}
             raw = profile.get("locale")
         except (SlackClientError, OSError, TimeoutError, ValueError) as exc:
-            # the locale is a nicety: a Web API hiccup must not fail the request
-            log.warning("users.info %s failed: %s", user, exc)
+            # the locale is a nicety: a Web API hiccup must not fail (or delay) the request;
+            # English is remembered briefly, then users.info is asked again
+            log.warning("users.info %s failed: %s", user, exc or type(exc).__name__)
             raw = None
+            ttl = min(self.ttl, 60.0)
         locale = normalise_locale(raw)
-        self._cache[user] = (time.monotonic() + self.ttl, locale)
+        self._cache[user] = (time.monotonic() + ttl, locale)
         return locale
 
 

@@ -9,7 +9,11 @@ dropped: see `bot.worker` (threads) and `handlers.replies` (ephemeral notes).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
+from collections.abc import Mapping
+from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -17,6 +21,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -24,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: retries of one call answered `429 ratelimited`, each after Slack's `Retry-After`
 RATE_LIMIT_RETRIES = 5
+#: the longest `Retry-After` waited for (a job must not hang on one call)
+MAX_RETRY_AFTER = 60.0
 
 #: the bot cannot post in the channel: the user is told to invite it
 MEMBERSHIP_ERRORS = frozenset(
@@ -45,10 +54,47 @@ CONTENT_ERRORS = frozenset(
 GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 
 
+def retry_after_seconds(headers: Mapping[str, Any]) -> float:
+    """Slack's `Retry-After` (whole seconds) from headers whose values are strings (aiohttp)
+    or lists of strings; 1 when absent or unreadable, at most `MAX_RETRY_AFTER`."""
+    for name, value in headers.items():
+        if name.lower() != "retry-after":
+            continue
+        text = value[0] if isinstance(value, list | tuple) and value else value
+        try:
+            return min(max(float(str(text).strip()), 0.0), MAX_RETRY_AFTER)
+        except ValueError:
+            return 1.0
+    return 1.0
+
+
+class RateLimitRetry(AsyncRateLimitErrorRetryHandler):
+    """Retries a `429` after the whole `Retry-After`.
+
+    slack_sdk's own async handler reads `headers[name][0]`, but the async client hands it
+    aiohttp's headers, whose values are strings: `Retry-After: 30` became a 3 s wait."""
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("rate limit retry without a response")
+        state.next_attempt_requested = True
+        wait = retry_after_seconds(response.headers or {})
+        log.info("Slack rate limit on %s: retrying in %.0f s", request.url, wait)
+        await asyncio.sleep(wait + random.random() / 2)
+        state.increment_current_attempt()
+
+
 def retry_handlers() -> list[AsyncRetryHandler]:
     return [
         AsyncConnectionErrorRetryHandler(),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        RateLimitRetry(max_retry_count=RATE_LIMIT_RETRIES),
     ]
 
 

@@ -785,3 +785,147 @@ async def test_web_api_errors_on_buttons_reach_the_user(aws: Aws, tmp_path: Path
         await s.api.quiet(1.5)
         everything = "\n".join(_all_text(m) for m in s.api.thread(CHANNEL, parent.ts))
         assert "message_not_found" in everything + _said_to(s)
+
+
+async def test_explain_shortcut_and_unsubscribed_events(aws: Aws, tmp_path: Path) -> None:
+    async with serve(aws, tmp_path) as s:
+        denied = (
+            f"An error occurred (AccessDeniedException) when calling the PutItem operation: "
+            f"User: arn:aws:sts::{ACCOUNT}:assumed-role/noisy-exec/noisy is not authorized to "
+            f"perform: dynamodb:PutItem on resource: arn:aws:dynamodb:{REGION}:{ACCOUNT}:"
+            f"table/ledger-07 because no identity-based policy allows the dynamodb:PutItem action"
+        )
+        ack = await s.slack.command(f"explain {denied}")
+        assert ack.json()["response_type"] == "ephemeral"
+        answer = await s.api.until(
+            lambda: [m for m in s.api.bot_messages(CHANNEL) if "dynamodb:PutItem" in _all_text(m)],
+            what="the explanation",
+        )
+        assert answer[0].thread_ts is None
+        # the message shortcut on an alarm someone forwarded: answered in its thread
+        alarm = s.api.person_says(
+            "C0SECOND",
+            "ALARM: orders-errors in US East (N. Virginia)",
+            user="U0CHATBOT",
+        )
+        payload = {
+            "type": "message_action",
+            "callback_id": "diagnose_message",
+            "team": {"id": TEAM, "domain": "strict"},
+            "user": {"id": ALICE, "username": "alice", "team_id": TEAM},
+            "channel": {"id": "C0SECOND", "name": "alarms"},
+            "message": {
+                "type": "message",
+                "user": "U0CHATBOT",
+                "ts": alarm.ts,
+                "text": alarm.text,
+                "attachments": [
+                    {
+                        "fallback": "CloudWatch alarm",
+                        "title": "orders-errors",
+                        "text": (
+                            f"Alarm arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:orders-errors "
+                            "changed to ALARM. Dimensions: FunctionName = orders"
+                        ),
+                    }
+                ],
+            },
+            "message_ts": alarm.ts,
+            "trigger_id": f"{time.time():.0f}.1.s",
+            "response_url": s.api.response_url(),
+            "token": "verification-token-unused",
+        }
+        shortcut = await s.slack.send(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
+        assert shortcut.status == 200
+        parent = await finished_parent(s.api, "C0SECOND", thread_ts=alarm.ts)
+        assert aws.arn("orders") in _all_text(parent)
+        # an event type the manifest does not subscribe to: 200, and nothing happens
+        calls = len(s.api.calls)
+        other = await s.slack.send(
+            s.slack.event_body(
+                {
+                    "type": "message",
+                    "user": ALICE,
+                    "channel": CHANNEL,
+                    "text": "hi",
+                    "ts": s.api.person_says(CHANNEL, "hi", user=ALICE).ts,
+                }
+            ),
+            "application/json",
+        )
+        assert other.status == 200
+        await s.api.quiet(1)
+        assert len(s.api.calls) == calls
+        assert s.api.refusals == []
+
+
+async def test_a_slow_users_info_does_not_delay_the_ack(aws: Aws, tmp_path: Path) -> None:
+    async with serve(aws, tmp_path) as s:
+        s.api.ratelimit("users.info", times=3, retry_after=20)
+        started = time.monotonic()
+        reply = await s.slack.command("help", user="U0SLOWLOCALE")
+        assert reply.status == 200
+        assert time.monotonic() - started < 2.5, "Slack gives up on an ack after 3 s"
+        assert "/lambda-why" in _all_text(reply.json())
+
+
+async def test_the_configuration_file_decides_accounts_and_channels(
+    aws: Aws, tmp_path: Path
+) -> None:
+    config = tmp_path / "lambda-why.toml"
+    config.write_text(
+        f'[accounts."{ACCOUNT}"]\nchannels = ["{CHANNEL}"]\n\n'
+        '[accounts."222222222222"]\nchannels = ["C0OTHERTEAM"]\n'
+    )
+    async with serve(aws, tmp_path, LAMBDA_WHY_CONFIG=str(config)) as s:
+        elsewhere = await s.slack.command(aws.arn("orders"), channel="C0SECOND")
+        assert ACCOUNT in _all_text(elsewhere.json())
+        unknown = await s.slack.command(
+            "arn:aws:lambda:us-east-1:999999999999:function:x", channel=CHANNEL
+        )
+        assert "999999999999" in _all_text(unknown.json())
+        await s.api.quiet(1)
+        assert not s.api.to("chat.postMessage")
+        # a bare name in a channel mapped to exactly one account
+        await s.slack.command("orders", channel=CHANNEL)
+        parent = await finished_parent(s.api, CHANNEL)
+        assert aws.arn("orders") in _all_text(parent)
+        assert s.api.refusals == []
+
+
+async def test_with_redis_the_worker_answers(aws: Aws, tmp_path: Path, redis_url: str) -> None:
+    async with serve(aws, tmp_path, REDIS_URL=redis_url) as s:
+        reply = await s.slack.command(aws.arn("orders"))
+        assert reply.json()["response_type"] == "ephemeral"
+        await s.api.quiet(1)
+        assert not s.api.to("chat.postMessage"), "with REDIS_URL, serve only queues"
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(tmp_path),
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_API_URL": s.api.api_url,
+            "REDIS_URL": redis_url,
+            "AWS_ENDPOINT_URL": aws.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+        }
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "worker",
+            "--burst",
+            cwd=str(tmp_path),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _out, err = await asyncio.wait_for(worker.communicate(), timeout=120)
+        assert worker.returncode == 0, err.decode()[-2000:]
+        parent = await finished_parent(s.api, CHANNEL, within=10)
+        thread = "\n".join(_all_text(m) for m in s.api.thread(CHANNEL, parent.ts))
+        assert "ec2:CreateNetworkInterface" in thread
+        assert s.api.refusals == []
