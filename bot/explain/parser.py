@@ -237,6 +237,9 @@ def _clean(text: str) -> str:
     text = re.sub(r"(?m)^[ \t]*[│┃║][ \t]?", "", text)
     # comment and quote gutters of pasted snippets ("# AccessDenied: ...", "> User: ...")
     text = re.sub(r"(?m)^[ \t]*(?:#+|//+|>+)[ \t]+", "", text)
+    # the comma column of a CloudFormation events table printed as CSV-ish text
+    # (",CREATE_FAILED  AWS::IAM::Role ...", ",        to perform:"): not part of the reason
+    text = re.sub(r"(?m)^[ \t]*,[ \t]*", "", text)
     text = text.replace("`", " ").replace("\u00a0", " ")
     text = _join_wrapped_arns(text)
     return re.sub(r"\s+", " ", text).strip()
