@@ -28,6 +28,7 @@ import json
 import re
 from functools import lru_cache
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from pydantic import BaseModel, Field
 
@@ -487,7 +488,9 @@ def _policy_kind(phrase: str | None) -> PolicyKind | None:
 
 #: an ARN whose placeholders may hold spaces: `arn:aws:iam::[Account Id]:user/x`
 _SPACED_ARN = re.compile(
-    r"arn:(?:[^\s\[<{]|\[[^\]\n]{0,40}\]|<[^>\n]{0,40}>|\{[^}\n]{0,40}\})+", re.I
+    r"arn:(?:(?<=:)\"[^\"\n:]{1,40}\"(?=:)|[^\s\[<{]|\[[^\]\n]{0,40}\]|<[^>\n]{0,40}>"
+    r"|\{[^}\n]{0,40}\})+",
+    re.I,
 )
 
 
@@ -1037,6 +1040,13 @@ def _operation_as_written(s: str) -> str | None:
     m = _CALLED.search(s)
     if m:
         return m.group("op")
+    # AWS SDK for Ruby v1 stack frames: "from (eval):3:in `get_object'" / "put_object at (eval):3"
+    m = re.search(
+        r"\(eval\):\d+:in\s*`?\s*(?P<a>[a-z][a-z0-9_]*)'|\b(?P<b>[a-z][a-z0-9_]*)\s+at\s+\(eval\):\d+",
+        s,
+    )
+    if m:
+        return "".join(part.capitalize() for part in (m.group("a") or m.group("b")).split("_"))
     # AWS SDK for JavaScript v3 stack frames name the command's deserializer
     m = re.search(
         r"\b(?:deserializeAws_(?:restXml|restJson1|json1_[01]|awsJson1_[01]|query|ec2)|de_)"
@@ -1075,9 +1085,11 @@ def _error_code(s: str) -> str | None:
     for pattern in (
         r"\((AccessDenied\w*|UnauthorizedOperation|AuthorizationError\w*|Forbidden|403)\)",
         r"Error\s+Code\s*:\s*(\w+)",
+        r"Error\s+Code\s+(Forbidden|AccessDenied\w*)\b",
         r"api\s+error\s+(\w+)\s*:",
         r"HandlerErrorCode\s*:\s*(\w+)",
         r"\b(AccessDeniedException|AccessDenied|UnauthorizedOperation|AuthorizationError\w*)\b",
+        r"Status\s+Code\s*:\s*(403)\b",
     ):
         m = re.search(pattern, s)
         if m:
@@ -1094,6 +1106,9 @@ def _sdk_service(s: str) -> str | None:
         # JavaScript SDK stack frames: @aws-sdk/client-s3 (v3), aws-sdk/lib/services/s3.js (v2)
         r"@aws-sdk/client-([a-z0-9-]+)",
         r"aws-sdk/lib/services/([a-z0-9]+)\.js",
+        # Ruby: Aws::S3::Errors::AccessDenied (v2+), AWS::S3::Errors (v1), gems/.../lib/aws/s3/
+        r"\bAws::(\w+)::Errors",
+        r"aws-sdk[\w.-]*/lib/aws/([a-z0-9]+)/",
     ):
         m = re.search(pattern, s, re.I)
         if m:
@@ -1109,6 +1124,12 @@ _CREDENTIAL_CODE = re.compile(
     r"|SignatureDoesNotMatch|InvalidSignatureException|IncompleteSignature\w*|RequestExpired"
 )
 
+
+#: the text comes from an S3 client, so a bare 403 / Forbidden is S3 refusing the request
+_S3_CONTEXT = re.compile(
+    r"AmazonS3Exception|\(Service:\s*Amazon\s*S3\b|aws-sdk/lib/services/s3\.js|\bAws::S3::Errors",
+    re.I,
+)
 
 #: sentences AWS returns for exactly one denied action
 _FIXED_SENTENCES = (
@@ -1157,7 +1178,7 @@ def _match_operation(s: str) -> ParsedError | None:
         return None
     if not signals:
         return None
-    if code in ("403", "Forbidden") and not _operation(s):
+    if code in ("403", "Forbidden") and not _operation(s) and not _S3_CONTEXT.search(s):
         return None
     operation = _operation(s)
     service = _sdk_service(s)
@@ -1216,6 +1237,8 @@ def _match_operation(s: str) -> ParsedError | None:
         service = _OPERATION_SERVICES.get(operation)
     if service is None and s3_words and operation:
         service = "s3"
+    if resource is None and service == "s3":
+        resource = _s3_resource_from_request_url(s)
     s3_url = re.search(r"s3://(?P<path>[^\s\"',;)]+)", s)
     if s3_url and (service in (None, "s3")):
         resource = resource or f"arn:aws:s3:::{s3_url.group('path').rstrip('/')}"
@@ -1240,6 +1263,30 @@ def _match_operation(s: str) -> ParsedError | None:
     # "...DescribeAvailabilityZones operation: explicit deny in a session policy"
     _reason(parsed, s)
     return parsed
+
+
+def _s3_resource_from_request_url(s: str) -> str | None:
+    """The bucket (and key) of the PHP SDK's `Error executing "Op" on "https://..."`: path-style
+    `https://s3.<region>.amazonaws.com/<bucket>/<key>` or virtual-hosted
+    `https://<bucket>.s3.<region>.amazonaws.com/<key>`; the query string is not part of it."""
+    m = re.search(r"Error\s+executing\s+\"\w+\"\s+on\s+\"(?P<url>https?://[^\"\s]+)\"", s)
+    if m is None:
+        return None
+    url = m.group("url").split("?", 1)[0]
+    hosted = re.match(
+        r"https?://(?P<host>[^/]+?)\.amazonaws\.com(?:\.cn)?(?P<path>/[^?#]*)?$", url, re.I
+    )
+    if hosted is None:
+        return None
+    host, path = hosted.group("host"), unquote((hosted.group("path") or "/").lstrip("/"))
+    virtual = re.match(r"(?P<bucket>.+?)\.s3(?:[.-][a-z0-9-]+)*$", host, re.I)
+    if virtual:
+        bucket, key = virtual.group("bucket"), path
+    elif re.fullmatch(r"s3(?:[.-][a-z0-9-]+)*", host, re.I) and path:
+        bucket, _, key = path.partition("/")
+    else:
+        return None
+    return f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}"
 
 
 def _sqs_arn(url: str) -> str | None:
