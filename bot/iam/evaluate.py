@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from bot.iam import memo
 from bot.iam.conditions import Condition
-from bot.iam.context import Reader, base_context, request_context
+from bot.iam.context import Reader, base_context, build_context
 from bot.iam.model import Decision, PolicyType, Request, StatementRef, Verdict
 from bot.iam.policy import Policy, PolicySet, Statement
 from bot.iam.principal import (
@@ -79,7 +79,8 @@ _ALLOWED = Verdict.ALLOWED
 _IMPLICIT = Verdict.IMPLICIT_DENY
 _EXPLICIT = Verdict.EXPLICIT_DENY
 
-Hit = tuple[PolicyType, Policy, Statement]
+#: a statement that applies: its policy type, StatementRef and description
+Hit = tuple[PolicyType, StatementRef, str]
 #: a decision's parts: verdict, denied_by, statements, explanation
 _Shape = tuple[Verdict, tuple[PolicyType, ...], tuple[StatementRef, ...], str]
 #: policy types that only limit (they never grant on their own)
@@ -128,9 +129,9 @@ def resource_account_of(request: Request, caller: Caller) -> str | None:
     return caller.account
 
 
-#: one statement that applies to a request's static parts: (policy type, policy,
-#: statement, how its Principal names the caller, SCP/RCP level or -1, depends on context)
-Entry = tuple[PolicyType, Policy, Statement, int, int, bool]
+#: one statement that applies to a request's static parts: (policy type, statement, how
+#: its Principal names the caller, SCP/RCP level or -1, depends on context, its Hit)
+Entry = tuple[PolicyType, Statement, int, int, bool, Hit]
 
 
 class _Plan:
@@ -146,7 +147,6 @@ class _Plan:
     """
 
     __slots__ = (
-        "base",
         "caller",
         "entries",
         "reader",
@@ -162,20 +162,22 @@ class _Plan:
         kind = caller.kind
         action = request.action.lower()
         resource = self.resource = request.resource
-        resource_account = self.resource_account = resource_account_of(request, caller)
-        self.base = base_context(caller, resource_account)
+        self.resource_account = resource_account_of(request, caller)
         iam = kind in IAM_KINDS
         boundary_attached = iam and policies.boundary is not None and kind != ROOT
         # (policy type, policy, SCP/RCP level) in evaluation order
         scans: list[tuple[PolicyType, Policy, int]] = []
         if policies.scp is not None and iam and not caller.service_linked:
             for level, policies_at in enumerate(policies.scp):
-                scans.extend((_SCP, policy, level) for policy in policies_at)
+                for policy in policies_at:
+                    scans.append((_SCP, policy, level))
         if policies.rcp is not None and _rcps_bind(policies, caller, action):
             for level, policies_at in enumerate(policies.rcp):
-                scans.extend((_RCP, policy, level) for policy in policies_at)
+                for policy in policies_at:
+                    scans.append((_RCP, policy, level))
         if iam and kind != ROOT:
-            scans.extend((_IDENTITY, policy, -1) for policy in policies.identity)
+            for policy in policies.identity:
+                scans.append((_IDENTITY, policy, -1))
             if policies.boundary is not None:
                 scans.append((_BOUNDARY, policies.boundary, -1))
             if policies.session is not None:
@@ -216,7 +218,9 @@ class _Plan:
                     dynamic = statement if statement.dynamic_resource else None
                     tests.append((1 << len(entries), dynamic, statement.conditions))
                     reads |= statement.reads
-                entries.append((ptype, policy, statement, match, level, tested))
+                entries.append(
+                    (ptype, statement, match, level, tested, _hit(ptype, policy, statement))
+                )
         self.entries = tuple(entries)
         #: (bit, the statement when its Resource holds a variable, its conditions)
         self.tests = tuple(tests)
@@ -253,15 +257,15 @@ class _Plan:
         identity_allows = boundary_allows = session_allows = False
         resource_best = NO_MATCH
         bit = 1
-        for ptype, policy, statement, match, level, tested in self.entries:
+        for ptype, statement, match, level, tested, hit in self.entries:
             held = not tested or mask & bit
             bit <<= 1
             if not held:
                 continue
             if not statement.allow:
-                denies.append((ptype, policy, statement))
+                denies.append(hit)
                 continue
-            allows.append((ptype, policy, statement))
+            allows.append(hit)
             if ptype is _SCP:
                 scp_levels[level] = True
             elif ptype is _RCP:
@@ -345,12 +349,11 @@ def _decision(
     )
 
 
-def _ref(hit: Hit) -> tuple[StatementRef, str]:
-    """The StatementRef of a hit and its description ("Sid 'X' of label"), built once per
-    (statement, policy type)."""
-    ptype, policy, statement = hit
-    found: tuple[StatementRef, str] | None = statement.refs.get(ptype)
-    if found is None or found[0].policy != policy.label:
+def _hit(ptype: PolicyType, policy: Policy, statement: Statement) -> Hit:
+    """The Hit of a statement: its StatementRef and description ("Sid 'X' of label"),
+    built once per (statement, policy type)."""
+    found: Hit | None = statement.refs.get(ptype)
+    if found is None or found[1].policy != policy.label:
         ref = _construct(
             StatementRef,
             {
@@ -362,7 +365,7 @@ def _ref(hit: Hit) -> tuple[StatementRef, str]:
             },
         )
         name = f"Sid {statement.sid!r}" if statement.sid else f"statement {statement.index}"
-        found = statement.refs[ptype] = (ref, f"{name} of {policy.label}")
+        found = statement.refs[ptype] = (ptype, ref, f"{name} of {policy.label}")
     return found
 
 
@@ -411,7 +414,8 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
             reader = plan.reader
             if reader is None:
                 # builds the part of a context that the tests read
-                reader = plan.reader = Reader(plan.base, plan.reads)
+                base = base_context(plan.caller, plan.resource_account)
+                reader = plan.reader = Reader(base, plan.reads)
             mask = plan.mask(reader.read(request.context))
         else:
             mask = 0
@@ -424,7 +428,11 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
             shapes[mask] = shape
     else:
         plan = _Plan(request, policies)
-        mask = plan.mask(request_context(plan.base, request.context)) if plan.tests else 0
+        if plan.tests:
+            ctx = build_context(request.context, plan.caller, plan.resource_account)
+            mask = plan.mask(ctx)
+        else:
+            mask = 0
         shape = plan.conclude(request, policies, mask)
     verdict, denied_by, refs, explanation = shape
     decision = _new(Decision)
@@ -475,9 +483,9 @@ def _conclude(
         return (
             _EXPLICIT,
             tuple(denied_by),
-            tuple(_ref(hit)[0] for hit in denies),
+            tuple(hit[1] for hit in denies),
             "Explicitly denied by "
-            + "; ".join(f"{_NAMES[hit[0]]} {_ref(hit)[1]}" for hit in denies)
+            + "; ".join(f"{_NAMES[hit[0]]} {hit[2]}" for hit in denies)
             + ".",
         )
 
@@ -556,7 +564,7 @@ def _conclude(
     if rcp_failed:
         failed.append(_RCP)
 
-    refs = [_ref(hit)[0] for hit in allows]
+    refs = [hit[1] for hit in allows]
     if not failed:
         granted = sorted({_NAMES[hit[0]] for hit in allows if hit[0] not in _GUARDRAILS})
         if kind == ROOT and same_account:

@@ -214,7 +214,9 @@ class Policy:
     """A parsed policy document with its label (e.g. an ARN or "identity[0]")."""
 
     __slots__ = (
+        "_anywhere",
         "_by_action",
+        "_by_service",
         "_index",
         "_wild",
         "document",
@@ -251,6 +253,20 @@ class Policy:
                     if name not in self._index:
                         self._index[name] = tuple(s for s in statements if s.matches_action(name))
         self._wild = tuple(s for s in statements if s.not_action or s.actions.wild)
+        #: when every wildcard is `*` or `service:*` (no NotAction, no other wildcard), the
+        #: statements covering an action outside the index depend only on its service:
+        #: service -> statements, and `_anywhere` for the other services (else None)
+        self._by_service: dict[str, tuple[Statement, ...]] | None = None
+        self._anywhere: tuple[Statement, ...] = ()
+        if not any(s.not_action or s.actions.regex is not None for s in self._wild):
+            services = {name for s in self._wild for name in s.actions.services}
+            self._by_service = {
+                service: tuple(
+                    s for s in self._wild if s.actions.everything or service in s.actions.services
+                )
+                for service in services
+            }
+            self._anywhere = tuple(s for s in self._wild if s.actions.everything)
         #: lower-case action not in the index -> its statements (memo)
         self._by_action: dict[str, tuple[Statement, ...]] = {}
 
@@ -259,6 +275,10 @@ class Policy:
         found = self._index.get(action)
         if found is not None:
             return found
+        by_service = self._by_service
+        if by_service is not None:
+            service, colon, _ = action.partition(":")
+            return by_service.get(service, self._anywhere) if colon else self._anywhere
         if not memo.enabled():
             return tuple(s for s in self._wild if s.matches_action(action))
         found = self._by_action.get(action)
