@@ -3,7 +3,9 @@
 Lambda pulls as the service principal `lambda.amazonaws.com` with `ecr:BatchGetImage` and
 `ecr:GetDownloadUrlForLayer`; the repository policy must allow it (Lambda adds the
 statement itself at CreateFunction/UpdateFunctionCode when the caller may
-`ecr:SetRepositoryPolicy`; removing it later breaks cold starts and updates). For a
+`ecr:SetRepositoryPolicy`; removing it later breaks updates and waking an Inactive
+function, not the invocations of an Active one: same account + Active + no Deny is a
+warning). For a
 repository in another account, the policy must also allow the function's account, and the
 service statement is expected to carry `aws:sourceArn`/`aws:sourceAccount` conditions
 naming the function's account.
@@ -99,6 +101,12 @@ def run(snapshot: Snapshot) -> list[Finding]:
             )
         ]  # fmt: skip
     denied = [a for a in deciding if not a.allowed]
+    # Same account, function Active, no Deny: the image was pulled and optimized when the
+    # function was deployed, and Lambda adds its own statement back at the next
+    # CreateFunction/UpdateFunctionCode when the deployer may ecr:SetRepositoryPolicy.
+    # Invocations work now; only re-optimization (an update, or waking an Inactive
+    # function) needs the pull: a warning, not a failure.
+    latent = not cross and fn.state == "Active" and not any(a.explicit for a in denied)
     statements = [
         {
             "Sid": "LambdaECRImageRetrievalPolicy",
@@ -133,14 +141,23 @@ def run(snapshot: Snapshot) -> list[Finding]:
     )
     return [
         Finding(
-            status=Status.FAIL,
-            severity=Severity.HIGH,
-            title="Lambda may not pull the function's container image",
+            status=Status.WARN if latent else Status.FAIL,
+            severity=Severity.MEDIUM if latent else Severity.HIGH,
+            title="Lambda may not pull the function's container image"
+            + (" again" if latent else ""),
             detail=(
                 f"The function runs image {fn.image_uri}. {explain_denial(denied)}. The "
                 f"repository policy of {repo.arn} must allow {', '.join(principals)} "
                 f"{' and '.join(ACTIONS)}"
                 + (" (Lambda adds this itself only in the same account)." if cross else ".")
+                + (
+                    " The function is Active, so its image was pulled when it was deployed "
+                    "and invocations work; the next code update fails unless the deployer "
+                    "may ecr:SetRepositoryPolicy (Lambda then adds the statement itself), and "
+                    "a function that goes Inactive cannot be woken."
+                    if latent
+                    else ""
+                )
             ),
             denied_by=sorted({t for a in denied for t in a.denied_by}),
             evidence=decision_evidence(denied, loaded),

@@ -112,11 +112,38 @@ def test_image_pull_allowed() -> None:
 
 
 def test_image_pull_without_policy_fails_with_set_repository_policy() -> None:
-    [finding] = container_image.run(image_snapshot(None))
+    snapshot = image_snapshot(None)
+    snapshot.function.state = "Inactive"
+    [finding] = container_image.run(snapshot)
     assert finding.status is Status.FAIL
     assert finding.principal == "lambda.amazonaws.com"
     assert finding.fix is not None
     assert any("aws ecr set-repository-policy" in c for c in finding.fix.commands)
+
+
+def test_same_account_active_function_without_pull_statement_warns() -> None:
+    # Lambda re-adds its statement at the next deploy; the Active function keeps working
+    [finding] = container_image.run(image_snapshot(None))
+    assert finding.status is Status.WARN
+    assert finding.principal == "lambda.amazonaws.com"
+    assert finding.actions == ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    assert finding.fix is not None
+
+
+def test_same_account_explicit_deny_fails_even_when_active() -> None:
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NoServices",
+                "Effect": "Deny",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "ecr:*",
+            }
+        ],
+    }
+    [finding] = container_image.run(image_snapshot(deny))
+    assert finding.status is Status.FAIL
 
 
 def test_cross_account_image_needs_the_account_too() -> None:
