@@ -134,6 +134,9 @@ class EventSource(BaseModel):
     kms_key_arn: str | None = None  # customer key encrypting the source
     attributes: dict[str, str] = Field(default_factory=dict)
     exists: bool | None = None  # None: not read
+    #: the source's tags (`aws:ResourceTag/*`); None: not read (read only when a policy
+    #: tests resource tags)
+    tags: dict[str, str] | None = None
 
 
 class EventSourceMapping(BaseModel):
@@ -192,6 +195,8 @@ class KmsKey(BaseModel):
     key_state: str | None = None
     policy: PolicyDocument | None = None
     grants: list[KmsGrant] = Field(default_factory=list)
+    #: the key's tags (`aws:ResourceTag/*`); None: not read
+    tags: dict[str, str] | None = None
 
 
 class DestinationTarget(BaseModel):
@@ -206,6 +211,8 @@ class DestinationTarget(BaseModel):
     exists: bool | None = None  # None: not read
     #: the event source mapping (UUID) an esm-on-failure destination belongs to
     mapping_uuid: str | None = None
+    #: the target's tags (`aws:ResourceTag/*`); None: not read
+    tags: dict[str, str] | None = None
 
 
 class Secret(BaseModel):
@@ -318,6 +325,20 @@ class Snapshot(BaseModel):
     #: the ECR repository of a container image function
     container_repository: ContainerRepository | None = None
     gaps: list[Gap] = Field(default_factory=list)
+
+    def tagged_resource(self, arn: str) -> tuple[bool, dict[str, str] | None]:
+        """(whether `arn` is an event source, destination or KMS key this snapshot
+        describes, its tags or None when they were not read)."""
+        for mapping in self.event_source_mappings:
+            if mapping.source.arn == arn:
+                return True, mapping.source.tags
+        for target in self.destinations:
+            if target.arn == arn:
+                return True, target.tags
+        key = self.kms_keys.get(arn)
+        if key is not None:
+            return True, key.tags
+        return False, None
 
     def gap_for(self, operation: str, resource: str | None = None) -> Gap | None:
         """The first gap for an operation (and resource, when given)."""

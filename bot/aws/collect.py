@@ -44,6 +44,7 @@ from bot.aws import (
     s3,
     sns,
     sqs,
+    tags,
 )
 from bot.aws import logs as logs_
 from bot.aws import secrets as secrets_
@@ -87,6 +88,7 @@ LATE_COLLECTORS: tuple[LateCollector, ...] = (
     assume_targets.collect,
     efs.collect,
     ecr.collect,
+    tags.collect,
 )
 
 

@@ -315,6 +315,22 @@ def role_context(
     return ctx
 
 
+def resource_tag_context(
+    snapshot: Snapshot, resource: str, documents: Iterable[Mapping[str, Any] | None]
+) -> tuple[dict[str, ContextValue], list[str]]:
+    """`aws:ResourceTag/*` of a resource the snapshot describes (event source, destination,
+    KMS key), and what is missing when a policy tests resource tags that were not read."""
+    known, tags = snapshot.tagged_resource(resource)
+    if not known:
+        return {}, []
+    if tags is not None:
+        context: dict[str, ContextValue] = {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
+        return context, []
+    if any(d is not None and "ResourceTag/" in json.dumps(d) for d in documents):
+        return {}, [f"the tags of {resource} (not read; a policy tests aws:ResourceTag)"]
+    return {}, []
+
+
 def ask_role(
     snapshot: Snapshot,
     rp: RolePolicies,
@@ -338,7 +354,11 @@ def ask_role(
         resource_policy_parsed = loaded.parse(resource_policy, label)
         if resource_policy_parsed is None:
             missing.append(loaded.missing[-1])
-    ctx = role_context(snapshot, context)
+    tag_context, tag_missing = resource_tag_context(
+        snapshot, resource, [*loaded.documents.values(), resource_policy]
+    )
+    missing.extend(tag_missing)
+    ctx = role_context(snapshot, {**tag_context, **(context or {})})
     request = Request(
         principal=rp.role_arn,
         action=action,

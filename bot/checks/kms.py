@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.checks.common import Ask, ContextValue, Loaded, RolePolicies, ask_principal, ask_role
+from bot.checks.common import (
+    Ask,
+    ContextValue,
+    Loaded,
+    RolePolicies,
+    ask_principal,
+    ask_role,
+    resource_tag_context,
+)
 from bot.checks.fixes import ResourceSide, q, resource_side_for, role_principal_statement
 from bot.iam import Decision, PolicyType, Verdict
 from bot.report import Finding, Fix, Severity, Status
@@ -82,6 +90,8 @@ def key_asks(
         context[f"kms:EncryptionContext:{k}"] = v
     if encryption_context:
         context["kms:EncryptionContextKeys"] = sorted(encryption_context)
+    # the key's tags also reach the key-policy-only question below
+    context.update(resource_tag_context(snapshot, key_arn, ())[0])
     label = f"key policy of {key_arn}"
     for action in actions:
         full = ask_role(

@@ -42,17 +42,27 @@ def run(snapshot: Snapshot) -> list[Finding]:
     eni = f"{ec2}:network-interface/*"
     subnets = [f"{ec2}:subnet/{s}" for s in vpc.subnet_ids]
     groups = [f"{ec2}:security-group/{g}" for g in vpc.security_group_ids]
-    context: dict[str, str | list[str]] = {}
-    if vpc.vpc_id:
-        context["ec2:Vpc"] = f"{ec2}:vpc/{vpc.vpc_id}"
+    # the VPC EC2 reports for the subnets (DescribeSubnets) wins over the function's
+    # VpcConfig.VpcId, which an emulator may fill with a placeholder
+    vpc_ids = {s.vpc_id for s in (snapshot.network.subnets if snapshot.network else []) if s.vpc_id}
+    vpc_id = next(iter(vpc_ids)) if len(vpc_ids) == 1 else vpc.vpc_id
+    region_key: dict[str, str | list[str]] = {"ec2:Region": snapshot.region}
+    context: dict[str, str | list[str]] = dict(region_key)
+    if vpc_id:
+        context["ec2:Vpc"] = f"{ec2}:vpc/{vpc_id}"
     asks: list[Ask] = []
-    # CreateNetworkInterface is authorized on the new interface, the subnet and the groups
-    for resource in [eni, *subnets, *groups]:
-        extra = dict(context)
-        if "/subnet/" in resource or ":subnet/" in resource:
-            extra["ec2:Subnet"] = resource
+    # CreateNetworkInterface is authorized on the new interface, each subnet and each
+    # group, each with its own condition keys (Service Authorization Reference): the new
+    # interface has none of the VPC's; a subnet has ec2:SubnetID and ec2:Vpc; a security
+    # group ec2:SecurityGroupID and ec2:Vpc
+    asks.append(ask_role(snapshot, rp, "ec2:CreateNetworkInterface", eni, context=region_key))
+    for resource in subnets:
+        extra = {**context, "ec2:SubnetID": resource.rsplit("/", 1)[-1]}
         asks.append(ask_role(snapshot, rp, "ec2:CreateNetworkInterface", resource, context=extra))
-    asks.append(ask_role(snapshot, rp, "ec2:DescribeNetworkInterfaces", "*"))
+    for resource in groups:
+        extra = {**context, "ec2:SecurityGroupID": resource.rsplit("/", 1)[-1]}
+        asks.append(ask_role(snapshot, rp, "ec2:CreateNetworkInterface", resource, context=extra))
+    asks.append(ask_role(snapshot, rp, "ec2:DescribeNetworkInterfaces", "*", context=region_key))
     asks.append(ask_role(snapshot, rp, "ec2:DeleteNetworkInterface", eni, context=context))
     asks.append(ask_role(snapshot, rp, "ec2:DescribeSubnets", "*", required=False))
     for action in ("ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"):

@@ -111,3 +111,15 @@ def test_alias_permission_checked_on_the_alias(seeded: Seeded) -> None:
     assert run.code == 1, run.stderr
     findings = [Finding.model_validate(f) for f in run.document["findings"]]
     assert any(matches(f, e) for e in scenario.expected for f in findings), _describe(findings)
+
+
+def test_kms_env_log_lines_give_one_finding_on_the_key(seeded: Seeded) -> None:
+    """The long and the short KMSAccessDeniedException lines are one denial of one key."""
+    run = check(seeded, seeded.scenarios["kms-env"])
+    findings = [Finding.model_validate(f) for f in run.document["findings"]]
+    evidence = [f for f in findings if f.check == "log-evidence" and "kms:Decrypt" in f.actions]
+    assert len(evidence) == 1, _describe(evidence)
+    [finding] = evidence
+    assert finding.resources != ["*"]
+    assert finding.resources[0].startswith("arn:aws:kms:")
+    assert finding.denied_by == ["resource"]

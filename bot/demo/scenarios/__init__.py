@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Sequence
 
 import boto3
 
-from bot.demo.scenarios import execution, healthy, sources, triggers
+from bot.demo.scenarios import advanced, execution, healthy, sources, triggers
 from bot.demo.scenarios.base import Account, read_only_role
 from bot.demo.scenarios.model import (
     BASIC_EXECUTION,
@@ -115,6 +115,12 @@ PRIMARY_SEEDERS: dict[str, Seeder] = {
     "destination-lambda": execution.destination_lambda,
     "alias-permission": triggers.alias_permission,
     "sqs-wrong-region": sources.sqs_wrong_region,
+    "abac-tags": advanced.abac_tags,
+    "abac-tag-mismatch": advanced.abac_tag_mismatch,
+    "kms-env-context": advanced.kms_env_context,
+    "vpc-subnet-scoped": advanced.vpc_subnet_scoped,
+    "image-same-account": advanced.image_same_account,
+    "s3-denied-unnamed": advanced.s3_denied_unnamed,
 }
 
 
