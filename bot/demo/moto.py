@@ -43,7 +43,7 @@ class MotoEndpoint:
     def reset(self) -> None:
         """Drop every resource in every account (moto's `/moto-api/reset`)."""
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             response.read()
 
 
