@@ -31,20 +31,26 @@ from bot.render import render_report, use_color
 from bot.report import Report
 from bot.snapshot import Snapshot
 
-_DURATION = re.compile(r"(\d+)([smhdw])")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+#: units largest first, each at most once: `2d`, `1h30m`, `1w2d`
+_DURATION = re.compile("".join(rf"(?:(\d{{1,12}}){unit})?" for unit in "wdhms"))
+_UNIT_SECONDS = (604800, 86400, 3600, 60, 1)
+#: the longest window: log retention can be years; CloudTrail event history keeps 90 days
+MAX_SINCE = timedelta(days=3650)
+_DURATION_HELP = "use a number and a unit (s, m, h, d, w), e.g. 30m, 24h, 7d, 1h30m"
 
 
 def parse_duration(text: str) -> timedelta:
-    """`30m`, `24h`, `7d`, `1h30m`, `90s`, `2w`; raises ValueError otherwise."""
+    """`30m`, `24h`, `7d`, `1h30m`, `90s`, `2w` (case-insensitive); raises ValueError with
+    a one-line reason otherwise."""
     value = text.strip().lower()
-    if not value or _DURATION.sub("", value):
-        raise ValueError(
-            f"invalid duration {text!r}: use a number and a unit, e.g. 30m, 24h, 7d, 1h30m"
-        )
-    seconds = sum(int(n) * _UNITS[u] for n, u in _DURATION.findall(value))
+    match = _DURATION.fullmatch(value)
+    if not value or match is None:
+        raise ValueError(f"invalid duration {text!r}: {_DURATION_HELP}")
+    seconds = sum(int(n) * unit for n, unit in zip(match.groups(), _UNIT_SECONDS, strict=True) if n)
     if seconds <= 0:
         raise ValueError(f"invalid duration {text!r}: must be greater than zero")
+    if seconds > MAX_SINCE.total_seconds():
+        raise ValueError(f"invalid duration {text!r}: at most {MAX_SINCE.days}d")
     return timedelta(seconds=seconds)
 
 
@@ -178,13 +184,12 @@ async def _diagnose_live(
 
     from bot.aws.access import AwsAccess, describe
     from bot.aws.errors import TRANSPORT_ERRORS, AccountNotAllowed, AwsUnavailable, FunctionNotFound
-    from bot.config import ConfigError, Settings
+    from bot.config import ConfigError, load_config
     from bot.diagnose import diagnose
 
     try:
-        settings = Settings()
-        config = settings.file_config()
-    except (ConfigError, ValidationError) as exc:
+        settings, config = load_config()
+    except ConfigError as exc:
         raise CliError(f"configuration: {exc}") from exc
     access = AwsAccess(settings, config, requested_by=os.environ.get("USER"))
     try:

@@ -63,13 +63,13 @@ async def _load_pair(failing: str, working: str, since: timedelta) -> tuple[Snap
         return files[0], files[1]  # type: ignore[return-value]
     from bot.aws.access import AwsAccess
     from bot.aws.collect import collect
-    from bot.config import ConfigError, Settings
+    from bot.config import ConfigError, load_config
 
     try:
-        settings = Settings()
-        access = AwsAccess(settings, settings.file_config())
+        settings, config = load_config()
     except ConfigError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(f"configuration: {exc}") from exc
+    access = AwsAccess(settings, config)
     out: list[Snapshot] = []
     for ref, loaded in zip((failing, working), files, strict=True):
         if loaded is not None:

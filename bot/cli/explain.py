@@ -88,13 +88,12 @@ async def run(args: argparse.Namespace) -> int:
 async def _online(parsed: ParsedError) -> list[Finding]:
     """Read what the message names and evaluate it (composition root: settings read here)."""
     from bot.aws.access import AwsAccess
-    from bot.config import ConfigError, Settings
+    from bot.config import ConfigError, load_config
 
     try:
-        settings = Settings()
-        config = settings.file_config()
+        settings, config = load_config()
     except ConfigError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(f"configuration: {exc}") from exc
     access = AwsAccess(settings, config)
     inputs = await gather_inputs(access, parsed)
     return explain_findings(parsed, inputs)

@@ -17,8 +17,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from bot.arns import BadFunctionRef, parse_function_ref
 from bot.cli import EXIT_AWS, EXIT_OK, CliError
 from bot.cli.check import load_snapshot, parse_duration, snapshot_matches
@@ -147,12 +145,11 @@ async def _collect_live(function: str, since: timedelta) -> Snapshot:
     from bot.aws.access import AwsAccess
     from bot.aws.cloudtrail import collect_history
     from bot.aws.errors import AccountNotAllowed, AwsUnavailable, FunctionNotFound
-    from bot.config import ConfigError, Settings
+    from bot.config import ConfigError, load_config
 
     try:
-        settings = Settings()
-        config = settings.file_config()
-    except (ConfigError, ValidationError) as exc:
+        settings, config = load_config()
+    except ConfigError as exc:
         raise CliError(f"configuration: {exc}") from exc
     access = AwsAccess(settings, config, requested_by=os.environ.get("USER"))
     try:

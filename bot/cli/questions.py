@@ -91,11 +91,11 @@ async def _reader(snapshot: Snapshot) -> tuple[Any, Gap | None]:
     from bot.aws.access import AwsAccess
     from bot.aws.errors import AwsUnavailable
     from bot.aws.reader import Reader
-    from bot.config import ConfigError, Settings
+    from bot.config import ConfigError, load_config
 
     try:
-        settings = Settings()
-        access = AwsAccess(settings, settings.file_config())
+        settings, config = load_config()
+        access = AwsAccess(settings, config)
         await access.own_identity()
     except (ConfigError, AwsUnavailable, BotoCoreError) as exc:
         return None, Gap(operation="sts:GetCallerIdentity", resource=None, error=str(exc))

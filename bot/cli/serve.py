@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.cli import CliError
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, load_config
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,9 @@ async def run(args: argparse.Namespace) -> int:
 
     setup_logging(args.log_level)
     try:
-        settings = Settings()
-        config = settings.file_config()
+        settings, config = load_config()
     except ConfigError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(f"configuration: {exc}") from exc
     if settings.slack_bot_token is None:
         raise CliError("SLACK_BOT_TOKEN is not set")
     socket_mode = settings.slack_app_token is not None

@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from bot.cli import CliError
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, load_config
 
 
 def register(subparsers: Any) -> None:
@@ -55,10 +55,9 @@ async def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         raise CliError("--concurrency must be at least 1")
     try:
-        settings = Settings()
-        config = settings.file_config()
+        settings, config = load_config()
     except ConfigError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(f"configuration: {exc}") from exc
     if not settings.redis_url:
         raise CliError("REDIS_URL is not set: without it `lambda-why serve` runs the jobs itself")
     if settings.slack_bot_token is None:
