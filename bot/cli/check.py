@@ -43,14 +43,15 @@ def parse_duration(text: str) -> timedelta:
     """`30m`, `24h`, `7d`, `1h30m`, `90s`, `2w` (case-insensitive); raises ValueError with
     a one-line reason otherwise."""
     value = text.strip().lower()
+    shown = repr(text if len(text) <= 40 else text[:37] + "...")
     match = _DURATION.fullmatch(value)
     if not value or match is None:
-        raise ValueError(f"invalid duration {text!r}: {_DURATION_HELP}")
+        raise ValueError(f"invalid duration {shown}: {_DURATION_HELP}")
     seconds = sum(int(n) * unit for n, unit in zip(match.groups(), _UNIT_SECONDS, strict=True) if n)
     if seconds <= 0:
-        raise ValueError(f"invalid duration {text!r}: must be greater than zero")
+        raise ValueError(f"invalid duration {shown}: must be greater than zero")
     if seconds > MAX_SINCE.total_seconds():
-        raise ValueError(f"invalid duration {text!r}: at most {MAX_SINCE.days}d")
+        raise ValueError(f"invalid duration {shown}: at most {MAX_SINCE.days}d")
     return timedelta(seconds=seconds)
 
 

@@ -79,7 +79,9 @@ class AwsGate:
             self.seen.append(seen)
 
 
-def identify(method: str, path: str, headers: Any, body: bytes) -> tuple[str, str, str, dict[str, str]]:
+def identify(
+    method: str, path: str, headers: Any, body: bytes
+) -> tuple[str, str, str, dict[str, str]]:
     """(service, operation, access key id, query-protocol params) of one request."""
     scope = _SCOPE.search(headers.get("Authorization", ""))
     service = scope["service"] if scope else "?"
@@ -132,9 +134,7 @@ def _handler(gate: AwsGate) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            service, operation, key, params = identify(
-                self.command, self.path, self.headers, body
-            )
+            service, operation, key, params = identify(self.command, self.path, self.headers, body)
             probe = Seen(service, operation, key, params, denied=False)
             denied = gate.refuse(probe)
             gate.record(Seen(service, operation, key, params, denied=denied))
