@@ -41,7 +41,10 @@ class MotoEndpoint:
         }
 
     def reset(self) -> None:
-        """Drop every resource in every account (moto's `/moto-api/reset`)."""
+        """Drop every resource in every account (moto's `/moto-api/reset`).
+
+        The first request to a fresh server loads moto's backends: allow it a minute on a
+        busy machine (parallel test runs), not the 10 s that made fixtures flaky."""
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=60) as response:
             response.read()
