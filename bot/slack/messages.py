@@ -84,8 +84,22 @@ class SlackMessage:
 # ---------------------------------------------------------------------------- text helpers
 
 
+def _cut(line: str, limit: int) -> int:
+    """Where to cut a line longer than `limit`: after the last space, comma or semicolon in
+    the second half of the window (a policy's JSON, a list of ARNs), else at `limit`."""
+    cut = max(line.rfind(sep, 0, limit) for sep in (" ", ",", ";"))
+    if cut >= limit // 2:
+        return cut + 1
+    # a hard cut must not split an escape (`&amp;`, `&lt;`, `&gt;`)
+    amp = line.rfind("&", max(0, limit - 4), limit)
+    if amp > 0 and ";" not in line[amp:limit]:
+        return amp
+    return limit
+
+
 def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
-    """Split text into pieces of at most `limit` characters, at line breaks when possible."""
+    """Split text into pieces of at most `limit` characters, at line breaks when possible,
+    else between words or list items, so no ARN or value is cut in two."""
     if len(text) <= limit:
         return [text]
     pieces: list[str] = []
@@ -96,8 +110,9 @@ def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
             if current:
                 pieces.append(current)
                 current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
+            cut = _cut(line, limit)
+            pieces.append(line[:cut])
+            line = line[cut:]
         if len(current) + len(line) > limit:
             pieces.append(current)
             current = ""

@@ -251,3 +251,16 @@ def test_with_note_adds_a_block_or_a_message() -> None:
     note, original = m.with_note(full, "moved")
     assert "moved" in texts(note)
     assert original is full
+
+
+def test_long_lines_split_between_values() -> None:
+    values = ",".join(f'"xx-approved-{n:03d}"' for n in range(600))
+    pieces = m.split_text(values)
+    assert all(len(p) <= m.MAX_SECTION_TEXT for p in pieces)
+    assert "".join(pieces) == values
+    for n in range(600):
+        assert any(f"xx-approved-{n:03d}" in p for p in pieces)
+    escaped = "&lt;" * 2000
+    pieces = m.split_text(escaped)
+    assert "".join(pieces) == escaped
+    assert all(p.startswith("&lt;") and p.endswith("&lt;") for p in pieces)

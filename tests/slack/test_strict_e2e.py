@@ -93,8 +93,9 @@ class Aws:
 
 
 def _seed(endpoint: str) -> Aws:
-    """Two functions: `orders` in a VPC whose role may not manage ENIs, and `noisy`, whose
-    logs hold 40 different AccessDenied errors (a report with many findings)."""
+    """`orders` in a VPC whose role may not manage ENIs; `fenced`, whose ENI permissions a
+    long explicit deny takes away; `noisy`, whose logs hold 40 different AccessDenied errors
+    (a report with many findings)."""
     session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
     )
@@ -126,6 +127,48 @@ def _seed(endpoint: str) -> Aws:
             Code={"ZipFile": _zip()},
             **extra,
         )["FunctionArn"]
+    # `fenced`: ENI actions allowed, then denied by a long region fence: the evidence alone
+    # is more text than one Slack message takes
+    fence = [f"xx-approved-{n:03d}" for n in range(450)]
+    role = iam.create_role(
+        RoleName="fenced-exec", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
+    )["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName="fenced-exec",
+        PolicyName="vpc",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "Eni",
+                        "Effect": "Allow",
+                        "Action": [
+                            "ec2:CreateNetworkInterface",
+                            "ec2:DescribeNetworkInterfaces",
+                            "ec2:DeleteNetworkInterface",
+                        ],
+                        "Resource": "*",
+                    },
+                    {
+                        "Sid": "OnlyApprovedRegions",
+                        "Effect": "Deny",
+                        "Action": "ec2:*",
+                        "Resource": "*",
+                        "Condition": {"StringNotEquals": {"aws:RequestedRegion": fence}},
+                    },
+                ],
+            }
+        ),
+    )
+    aws.functions["fenced"] = lam.create_function(
+        FunctionName="fenced",
+        Runtime="python3.12",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": _zip()},
+        VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [group["GroupId"]]},
+    )["FunctionArn"]
     logs.create_log_group(logGroupName="/aws/lambda/noisy")
     logs.create_log_stream(logGroupName="/aws/lambda/noisy", logStreamName="2026/01/01/[$LATEST]a")
     now = datetime.now(UTC)
@@ -702,6 +745,15 @@ async def test_a_large_report_fits_slack_and_loses_nothing(aws: Aws, tmp_path: P
             findings = json.loads(archive.read("findings.json"))
         fails = [f for f in findings["findings"] if f["status"] == "fail"]
         assert len(fails) >= 40
+        # one finding whose evidence is longer than a message: continued, not cut
+        await s.slack.command(aws.arn("fenced"), channel="C0SECOND")
+        fenced = await finished_parent(s.api, "C0SECOND")
+        replies = s.api.thread("C0SECOND", fenced.ts)
+        evidence = "\n".join(_all_text(m) for m in replies)
+        assert "OnlyApprovedRegions" in evidence
+        assert [n for n in range(450) if f"xx-approved-{n:03d}" not in evidence] == []
+        assert any("(continued 2/" in _all_text(m) for m in replies)
+        assert s.api.refusals == []
 
 
 def _said_to(s: Served, user: str = ALICE) -> str:
