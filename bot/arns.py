@@ -46,6 +46,9 @@ _CONSOLE_FRAGMENT = re.compile(
     rf"^/?functions/(?P<name>{_NAME})(?::(?P<qualifier>{_QUALIFIER}))?"
     rf"(?:/(?:versions|aliases)/(?P<sub>{_QUALIFIER}))?(?:[/?].*)?$"
 )
+#: `https://<url-id>.lambda-url.<region>.on.aws/`: an opaque id, not the function's name
+#: https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html
+_FUNCTION_URL_HOST = re.compile(rf"^[a-z0-9]+\.lambda-url\.{_REGION}\.on\.aws$")
 _CONSOLE_HOSTS = (
     "console.aws.amazon.com",
     "console.amazonaws.cn",
@@ -239,6 +242,11 @@ def _parse_console_url(text: str, raw: str) -> FunctionRef:
     bad = BadFunctionRef(f"not a Lambda console function URL: {raw.strip()!r}")
     parts = urlsplit(text)
     host = (parts.hostname or "").lower()
+    if _FUNCTION_URL_HOST.match(host):
+        raise BadFunctionRef(
+            f"{raw.strip()!r} is a function URL, which does not name its function: "
+            "pass the function ARN, name or console URL"
+        )
     console = next((h for h in _CONSOLE_HOSTS if host == h or host.endswith("." + h)), None)
     if console is None or not parts.path.startswith("/lambda"):
         raise bad

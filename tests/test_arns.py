@@ -124,6 +124,11 @@ def test_bad_ref_message_names_input() -> None:
         parse_function_ref("arn:aws:s3:::b")
 
 
+def test_function_url_says_it_does_not_name_the_function() -> None:
+    with pytest.raises(BadFunctionRef, match=r"is a function URL, which does not name"):
+        parse_function_ref("https://4x7yzqk3mehbjtk2.lambda-url.eu-west-1.on.aws/orders?id=1")
+
+
 def test_resolve_and_arns() -> None:
     ref = parse_function_ref("orders:live").resolve(
         partition="aws-cn", region="cn-north-1", account="111111111111"

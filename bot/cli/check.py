@@ -117,6 +117,8 @@ def load_snapshot(path: Path) -> Snapshot:
         return Snapshot.load(path)
     except OSError as exc:
         raise CliError(f"cannot read snapshot {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CliError(f"snapshot {path} is not a lambda-why snapshot: not UTF-8 text") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "document"

@@ -32,7 +32,11 @@ def test_durations(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "24", "h", "1.5h", "-1h", "0m", "1y", "24 h x", "1h-30m"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "24", "h", "1.5h", "-1h", "0m", "1y", "24 h x", "1h-30m", "1d1d", "30m1h", "3651d",
+     "9" * 5000 + "d"],
+)  # fmt: skip
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="invalid duration"):
         parse_duration(text)
@@ -108,11 +112,16 @@ def test_bad_input_exits_2_with_one_line(
     assert message in lines[0]
 
 
-def test_not_a_snapshot_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("content", [b'{"hello": "world"}', b"{not json", b"[]", b"\xff\xfe\x00{"])
+def test_not_a_snapshot_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text('{"hello": "world"}')
+    bad.write_bytes(content)
     assert main(["check", "--snapshot", str(bad)]) == 2
-    assert "is not a lambda-why snapshot" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "is not a lambda-why snapshot" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_save_snapshot_round_trips(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -598,7 +598,10 @@ def test_not_a_function_reference(world: World, gate: AwsGate, given: str) -> No
     run = check(world, given)
     assert run.code == 2
     assert run.stdout == ""
-    run.one_stderr_line()
+    line = run.one_stderr_line()
+    assert repr(given) in line or given in line
+    if ".lambda-url." in given:
+        assert "function URL" in line
     assert gate.calls("lambda:GetFunction") == []
 
 
