@@ -7,7 +7,8 @@ Order (independent reads run concurrently, bounded by AwsAccess):
 3. in parallel: resource policy (+ S3 triggers it names), event source mappings
    (+ their sources), function URLs, destinations (+ their targets), the execution role,
    VPC subnets and security groups, layer policies, triggers (EventBridge, SNS, and with
-   `scan_triggers` all S3 buckets and API Gateway APIs), SCPs/RCPs;
+   `scan_triggers` all S3 buckets and API Gateway APIs; rules and topics of other accounts
+   the resource policy names), SCPs/RCPs;
 4. the KMS keys named by any of the above;
 5. late collectors (`LATE_COLLECTORS`): logs, CloudTrail, EFS, ECR, each reading more
    and filling its own part of the snapshot.
@@ -40,6 +41,7 @@ from bot.aws import (
     kms,
     lambda_,
     mq,
+    named_triggers,
     organizations,
     s3,
     sns,
@@ -132,6 +134,7 @@ async def collect(
 
     resource_policy = await policy_task
     s3_task = task(s3.read_s3_triggers(reader, ref, resource_policy, scan=scan_triggers))
+    named_task = task(named_triggers.read_named_triggers(reader, ref, resource_policy))
     mappings, secrets, source_keys = await sources_task
     esm_targets = await asyncio.gather(
         *(
@@ -142,6 +145,8 @@ async def collect(
     )
     destinations = [*(await destinations_task), *esm_targets]
     triggers = [*(await s3_task), *(await events_task), *(await sns_task), *(await api_task)]
+    seen = {(t.service, t.source_arn) for t in triggers}
+    triggers += [t for t in await named_task if (t.service, t.source_arn) not in seen]
     qualifier_policies = await _qualifier_policies(reader, ref, triggers)
     role = await role_task
     urls = await urls_task

@@ -135,7 +135,11 @@ CrossSeeder = Callable[[Account, Account], Scenario]
 
 
 #: seeders that span the primary and the second account
-CROSS_SEEDERS: dict[str, CrossSeeder] = {"xacct-s3-ok": healthy.xacct_s3_ok}
+CROSS_SEEDERS: dict[str, CrossSeeder] = {
+    "xacct-s3-ok": healthy.xacct_s3_ok,
+    "xacct-events-wrong-account": advanced.xacct_events_wrong_account,
+    "xacct-sns-ok": advanced.xacct_sns_ok,
+}
 
 
 SCENARIO_KEYS = (*PRIMARY_SEEDERS, *OTHER_SEEDERS, *CROSS_SEEDERS)
@@ -227,4 +231,6 @@ async def remedy(endpoint_url: str, scenario: Scenario) -> None:
 def config_toml(scenarios: Sequence[Scenario]) -> str:
     """A `LAMBDA_WHY_CONFIG` file that lets the bot read every seeded account."""
     accounts = sorted({s.account for s in scenarios} | {PRIMARY_ACCOUNT})
+    if any(s.key in CROSS_SEEDERS for s in scenarios) and SECOND_ACCOUNT not in accounts:
+        accounts.append(SECOND_ACCOUNT)  # the cross-account scenarios' other side
     return "".join(f'[accounts."{account}"]\n\n' for account in accounts)

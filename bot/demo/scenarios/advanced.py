@@ -21,6 +21,7 @@ from bot.demo.scenarios.base import (
 from bot.demo.scenarios.model import (
     BASIC_EXECUTION,
     CHECK_DESTINATIONS,
+    CHECK_INVOKE,
     CHECK_KMS_ENV,
     CHECK_MAPPING,
     CHECK_VPC,
@@ -366,4 +367,75 @@ def s3_denied_unnamed(acct: Account) -> Scenario:
         function_name=name,
         healthy=True,
         doc="https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax",
+    )
+
+
+def xacct_events_wrong_account(own: Account, other: Account) -> Scenario:
+    """A rule in the second account targets the function directly (cross-account target);
+    the permission names the rule but with the SourceAccount of a third account."""
+    name = "partner-sync"
+    role = make_role(own, f"{name}-role", managed=[BASIC_EXECUTION])
+    arn = make_function(own, name, role)
+    events = other.client("events")
+    rule = events.put_rule(Name="partner-hourly-sync", ScheduleExpression="rate(1 hour)")["RuleArn"]
+    events.put_targets(Rule="partner-hourly-sync", Targets=[{"Id": "partner-sync", "Arn": arn}])
+    own.client("lambda").add_permission(
+        FunctionName=name,
+        StatementId="partner-rule",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn=rule,
+        SourceAccount="333333333333",
+    )
+    return Scenario(
+        key="xacct-events-wrong-account",
+        title="A rule of another account invokes the function; the permission's SourceAccount "
+        "is wrong",
+        account=own.account,
+        function_name=name,
+        healthy=False,
+        expected=[
+            Expected(
+                check=CHECK_INVOKE,
+                principal="events.amazonaws.com",
+                actions=["lambda:InvokeFunction"],
+                source=rule,
+                denied_by=["resource"],
+            )
+        ],
+        doc="https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html",
+    )
+
+
+def xacct_sns_ok(own: Account, other: Account) -> Scenario:
+    """A topic of the second account delivers to the function; the permission names it."""
+    name = "partner-alerts"
+    role = make_role(own, f"{name}-role", managed=[BASIC_EXECUTION])
+    arn = make_function(own, name, role)
+    sns = other.client("sns")
+    topic = sns.create_topic(Name="partner-alerts")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
+    own.client("lambda").add_permission(
+        FunctionName=name,
+        StatementId="partner-topic",
+        Action="lambda:InvokeFunction",
+        Principal="sns.amazonaws.com",
+        SourceArn=topic,
+    )
+    return Scenario(
+        key="xacct-sns-ok",
+        title="A topic of another account invokes the function with a matching permission",
+        account=own.account,
+        function_name=name,
+        healthy=True,
+        expected=[
+            Expected(
+                check=CHECK_INVOKE,
+                status=Status.PASS,
+                principal="sns.amazonaws.com",
+                actions=["lambda:InvokeFunction"],
+                source=topic,
+            )
+        ],
+        doc="https://docs.aws.amazon.com/lambda/latest/dg/with-sns-create-x-account-permissions.html",
     )
