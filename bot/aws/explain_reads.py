@@ -86,7 +86,15 @@ async def read_principal(reader: Reader, arn: str | None) -> PrincipalPolicies:
     if kind == "role":
         role = await iam.read_role(reader, entity)
         out.entity_arn = role.arn
-        out.exists = role.exists
+        # `Role.exists` is False for a role that could not be read at all; only AWS saying
+        # NoSuchEntity means it does not exist (denied, or an account lambda-why may not
+        # read, is unknown)
+        out.exists = role.exists or not any(
+            g.operation == "iam:GetRole"
+            and g.resource in (entity, role.arn)
+            and g.error.startswith("NoSuchEntity")
+            for g in reader.gaps
+        )
         out.identity = [*role.inline_policies, *role.attached_policies]
         out.boundary = role.boundary
         out.tags = dict(role.tags)

@@ -673,3 +673,57 @@ def test_check_only_reads(world: World, gate: AwsGate) -> None:
             "sts:AssumeRole",
             "logs:FilterLogEvents",
         }, op
+
+
+# ---- explain (CONTRACTS §3: the CLI's shape; the parser has its own tests) -------------------
+
+
+def _denial(principal: str, account: str) -> str:
+    return (
+        f"User: {principal} is not authorized to perform: dynamodb:PutItem on resource: "
+        f"arn:aws:dynamodb:{REGION}:{account}:table/orders because no identity-based policy "
+        "allows the dynamodb:PutItem action"
+    )
+
+
+def test_explain_principal_that_cannot_be_read_is_unknown_not_missing(
+    world: World, gate: AwsGate
+) -> None:
+    """A role in an account lambda-why may not read, or whose GetRole is denied, is
+    undecided; only NoSuchEntity makes it a role that does not exist."""
+    cases = [
+        (f"arn:aws:sts::{SECOND_ACCOUNT}:assumed-role/ledger-api-role/x", SECOND_ACCOUNT, set()),
+        (f"arn:aws:sts::{PRIMARY_ACCOUNT}:assumed-role/orders-api-role/x", PRIMARY_ACCOUNT,
+         {"iam:GetRole"}),
+    ]  # fmt: skip
+    for principal, account, deny in cases:
+        gate.clear()
+        gate.deny.update(deny)
+        run = lambda_why(world, "explain", _denial(principal, account), "--json")
+        assert run.code == 0, run.stderr
+        doc = run.doc
+        assert set(doc) >= {"parsed", "findings"}
+        assert doc["parsed"]["principal"] == principal
+        assert [f["status"] for f in doc["findings"]] == ["unknown"], doc["findings"]
+        assert "does not exist" not in doc["findings"][0]["title"]
+
+
+def test_explain_role_that_does_not_exist_fails(world: World, gate: AwsGate) -> None:
+    principal = f"arn:aws:sts::{PRIMARY_ACCOUNT}:assumed-role/deleted-role/x"
+    run = lambda_why(world, "explain", _denial(principal, PRIMARY_ACCOUNT), "--json")
+    assert run.code == 1, run.stderr
+    [finding] = run.doc["findings"]
+    assert finding["status"] == "fail"
+    assert "does not exist" in finding["title"]
+
+
+def test_explain_offline_reads_nothing_and_not_an_error_is_2(world: World, gate: AwsGate) -> None:
+    principal = f"arn:aws:sts::{PRIMARY_ACCOUNT}:assumed-role/orders-api-role/x"
+    run = lambda_why(world, "explain", _denial(principal, PRIMARY_ACCOUNT), "--json", "--offline")
+    assert run.code == 0, run.stderr
+    assert run.doc["findings"] == []
+    assert gate.seen == []
+    run = lambda_why(world, "explain", "the build failed: exit status 1", "--json")
+    assert run.code == 2
+    assert run.doc == {"parsed": None, "findings": []}
+    run.one_stderr_line()
