@@ -34,8 +34,9 @@ _ROLE_ARN = re.compile(
 )
 #: a role name, optionally with a path (`LambdaWhyReadOnly`, `audit/LambdaWhyReadOnly`)
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$|^(?:[\w+=,.@-]+/){1,}[\w+=,.@-]{1,64}$")
-#: a Slack conversation or user group ID (`C0123ABCD`, `G0PRIVATE`, `S0ONCALL`)
-_SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]+$")
+#: a Slack conversation or user group ID (`C0123ABCD`, `G0PRIVATE`, `S0ONCALL`): refuse what
+#: is plainly not one (a `#name`, `@handle`, blanks), which would silently never match
+_SLACK_ID = re.compile(r"^[^#@\s]\S*$")
 #: `[slack] locale` values: a language lambda-why has (`en`, `ja`), optionally with a region
 _LOCALE = re.compile(r"^(?:en|ja)(?:[-_][A-Za-z]{2})?$")
 
