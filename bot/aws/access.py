@@ -213,7 +213,10 @@ class AwsAccess:
         self.config = config
         self.requested_by = requested_by
         self.cache_ttl = cache_ttl
-        self._base = base_session or boto3.Session()
+        try:
+            self._base = base_session or boto3.Session()
+        except TRANSPORT_ERRORS as exc:  # AWS_PROFILE unknown, ~/.aws/config unparsable
+            raise AwsUnavailable(f"AWS configuration cannot be used: {describe(exc)}") from exc
         self._botocore_config = botocore_config or Config(
             retries={"mode": "adaptive", "max_attempts": 5},
             connect_timeout=5,

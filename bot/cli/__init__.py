@@ -80,3 +80,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # AWS that cannot be used, wherever a command meets it (an unknown AWS_PROFILE, an
+        # unparsable ~/.aws/config): exit 3 and one line, never a traceback that reads as
+        # exit 1 ("a fail was found") to a script
+        reason = _aws_unavailable(exc)
+        if reason is None:
+            raise
+        print(f"lambda-why: {reason}", file=sys.stderr)
+        return EXIT_AWS
+
+
+def _aws_unavailable(exc: Exception) -> str | None:
+    """The one-line reason when `exc` means AWS could not be used, else None."""
+    if "bot.aws.errors" not in sys.modules:  # commands that never touch AWS
+        return None
+    from bot.aws.access import describe
+    from bot.aws.errors import TRANSPORT_ERRORS, AwsUnavailable
+
+    if isinstance(exc, AwsUnavailable):
+        return " ".join(str(exc).split())
+    if isinstance(exc, TRANSPORT_ERRORS):
+        return f"AWS could not be used: {describe(exc)}"
+    return None

@@ -156,3 +156,37 @@ def test_shipped_example_config_is_valid() -> None:
     config = FileConfig.load(ROOT / "deploy" / "config.example.toml")
     assert config.organization is not None
     assert set(config.accounts) == {"111111111111", "222222222222"}
+
+
+@pytest.mark.parametrize("problem", ["unknown profile", "unparsable config"])
+@pytest.mark.parametrize("command", ["check", "history", "explain", "diff"])
+def test_unusable_aws_configuration_exits_3_in_one_line(
+    tmp_path: Path, problem: str, command: str
+) -> None:
+    """boto3's standard chain refusing to start (AWS_PROFILE names no profile, ~/.aws/config
+    does not parse) is "no credentials": exit 3, not a traceback that exits 1 ("a fail")."""
+    broken = tmp_path / "aws-config"
+    broken.write_text("[default\nregion", encoding="utf-8")
+    env = (
+        {"AWS_PROFILE": "no-such-profile"}
+        if problem == "unknown profile"
+        else {"AWS_CONFIG_FILE": str(broken)}
+    )
+    args = {
+        "check": ["check", FUNCTION, "--json"],
+        "history": ["history", FUNCTION, "--json"],
+        "diff": ["diff", FUNCTION, FUNCTION + "2", "--json"],
+        "explain": [
+            "explain",
+            "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: "
+            "s3:GetObject on resource: arn:aws:s3:::b/k",
+            "--json",
+        ],
+    }[command]
+    done = _run(tmp_path, *args, **env)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == ""
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert ("no-such-profile" if problem == "unknown profile" else str(broken)) in lines[0]
