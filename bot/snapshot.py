@@ -255,6 +255,8 @@ class OrgPolicies(BaseModel):
     scp: list[list[NamedPolicy]] | None = None
     rcp: list[list[NamedPolicy]] | None = None
     management_account: str | None = None
+    #: target ids from the root down to the account (root, OUs, account), as read
+    path: list[str] = Field(default_factory=list)
 
 
 class LogLine(BaseModel):

@@ -326,8 +326,16 @@ class AwsAccess:
         entry = await self._session_for(account, region)
         return await self._client_for(entry, service, region)
 
-    async def org_client(self) -> Any:
-        """An Organizations client through the `[organization]` reader role.
+    async def org_client(
+        self,
+        service: str = "organizations",
+        *,
+        region: str | None = None,
+        config: Config | None = None,
+    ) -> Any:
+        """A client through the `[organization]` reader role: Organizations, or CloudTrail
+        of the management account (who changed an SCP: Organizations records its events in
+        us-east-1 of the management account).
 
         Raises AwsUnavailable when the role cannot be assumed; the caller records a gap.
         """
@@ -335,11 +343,21 @@ class AwsAccess:
         if org is None:
             raise AwsUnavailable("no [organization] configured")
         own = await self.own_identity()
-        region = self._sts_region()
+        sts_region = self._sts_region()
         if org.role_arn == own.arn or _same_role(org.role_arn, own.arn):
-            return await self._client_for(self._base_entry(), "organizations", region)
-        entry = await self._assumed(("org", org.role_arn), org.role_arn, org.external_id, region)
-        return await self._client_for(entry, "organizations", region)
+            entry = self._base_entry()
+        else:
+            entry = await self._assumed(
+                ("org", org.role_arn), org.role_arn, org.external_id, sts_region
+            )
+        if config is None:
+            return await self._client_for(entry, service, region or sts_region)
+        try:
+            return await asyncio.to_thread(
+                self._make_client, entry, service, region or sts_region, config
+            )
+        except TRANSPORT_ERRORS as exc:
+            raise AwsUnavailable(f"cannot create an AWS client: {describe(exc)}") from exc
 
     def client_factory(
         self, service: str, *, account: str, config: Config | None = None

@@ -77,8 +77,11 @@ MAX_KEY_LOOKUPS = 5
 MAX_NEIGHBOUR_LOOKUPS = 3
 
 Attribute = Literal["ResourceName", "Username", "EventName", "EventSource"]
-#: which events of a lookup are kept
-Keep = Literal["changes-and-errors", "role-sessions", "bears-on-function"]
+#: which events of a lookup are kept ("org-changes": those that bear on the function, from
+#: the management account; unlike the best-effort "bears-on-function" its failure is a gap)
+Keep = Literal["changes-and-errors", "role-sessions", "bears-on-function", "org-changes"]
+#: Organizations events: recorded in the management account, in the partition's global region
+ORG_EVENT_SOURCE = "organizations.amazonaws.com"
 ClientFactory = Callable[[str], Any]  # region -> boto3 CloudTrail client
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -197,6 +200,16 @@ def plan_lookups(snapshot: Snapshot) -> list[Lookup]:
     return lookups
 
 
+def org_lookup(snapshot: Snapshot) -> Lookup | None:
+    """The management account's Organizations events (SCP/RCP changes), when SCPs or RCPs
+    were read for the function's account."""
+    org = snapshot.organization
+    if org is None or not org.path or (org.scp is None and org.rcp is None):
+        return None
+    region = global_region(snapshot.partition, snapshot.region)
+    return Lookup("EventSource", ORG_EVENT_SOURCE, region, keep="org-changes")
+
+
 def history_window(
     start: datetime | None, end: datetime | None, now: datetime | None = None
 ) -> tuple[datetime, datetime]:
@@ -232,6 +245,34 @@ async def collect(context: CollectContext) -> None:
         return
     for gap in gaps:
         reader.gap(gap.operation, gap.resource, gap.error)
+    lookup = org_lookup(snapshot)
+    if lookup is not None:
+        await _collect_org_changes(context, lookup)
+
+
+async def _collect_org_changes(context: CollectContext, lookup: Lookup) -> None:
+    """SCP/RCP changes from the management account's event history, through the
+    `[organization]` reader role (which needs cloudtrail:LookupEvents for this; without it
+    the read is a gap and the rest of the diagnosis is unchanged)."""
+    reader, snapshot = context.reader, context.snapshot
+    management = snapshot.organization.management_account if snapshot.organization else None
+    label = f"{lookup.label} (management account {management or 'unknown'})"
+    try:
+        client = await reader.access.org_client(
+            "cloudtrail", region=lookup.region, config=cloudtrail_client_config()
+        )
+    except AwsUnavailable as exc:
+        reader.gap(OPERATION, label, f"AwsUnavailable: {exc}")
+        return
+    start, end = history_window(snapshot.window_start, snapshot.window_end)
+    result = await lookup_events(
+        lambda _region: client, [lookup], start, end, bears_on=bears_on_function(snapshot)
+    )
+    for gap in result.gaps:
+        reader.gap(gap.operation, label, gap.error)
+    known = {e.event_id for e in snapshot.cloudtrail or []}
+    merged = [*(snapshot.cloudtrail or []), *(e for e in result.events if e.event_id not in known)]
+    snapshot.cloudtrail = sorted(merged, key=lambda e: e.time, reverse=True)
 
 
 async def collect_cloudtrail(
@@ -545,7 +586,7 @@ def _keep(
         return lookup.role_arn is not None and is_role_session(
             event, lookup.role_arn, lookup.session_names
         )
-    if lookup.keep == "bears-on-function":
+    if lookup.keep in ("bears-on-function", "org-changes"):
         return bears_on is not None and bears_on(event)
     read_only = event.raw.get("readOnly")
     # writes, errors, and the function's own calls (successes show denials were intermittent)
@@ -562,12 +603,13 @@ def _keep(
 async def collect_history(
     access: AwsAccess, function_ref: str, *, since: timedelta = timedelta(hours=24)
 ) -> Snapshot:
-    """A snapshot with just what the timeline needs: GetFunction, the role, CloudTrail.
+    """A snapshot with just what the timeline needs: GetFunction, the role, the SCP/RCP
+    path (with `[organization]`), CloudTrail.
 
     Raises like `bot.aws.collect.collect` (BadFunctionRef, AccountNotAllowed,
     FunctionNotFound, AwsUnavailable); failed reads after GetFunction are gaps.
     """
-    from bot.aws import iam, lambda_
+    from bot.aws import iam, lambda_, organizations
     from bot.aws.collect import CollectContext, resolve_ref
     from bot.aws.reader import Reader
 
@@ -579,6 +621,8 @@ async def collect_history(
     reader = Reader(access, account=account, region=region, partition=ref.partition)
     function = await lambda_.read_function(reader, ref)
     role = await iam.read_role(reader, function.role_arn) if function.role_arn else None
+    # with [organization]: the SCP/RCP path, so that changes to it are part of the history
+    organization = await organizations.read_org_policies(reader, account)
     snapshot = Snapshot(
         account=account,
         region=region,
@@ -586,6 +630,7 @@ async def collect_history(
         requested_by=access.requested_by,
         function=function,
         role=role,
+        organization=organization,
         window_start=window_start,
         window_end=window_end,
     )

@@ -93,7 +93,7 @@ async def _load(reader: Reader, account: str) -> OrgPolicies | None:
             ]
     except _Failed:
         return None
-    return OrgPolicies(scp=levels[SCP], rcp=levels[RCP], management_account=management)
+    return OrgPolicies(scp=levels[SCP], rcp=levels[RCP], management_account=management, path=path)
 
 
 async def _path_to_root(account: str, pages: Any) -> list[str]:

@@ -5,8 +5,9 @@
   changes to the function, its resource policy, its role, the role's policies, its event
   source mappings and its KMS keys), newest first, each with a one-line summary.
 - `correlate(findings, snapshot)`: a failing finding with a plausible cause in the timeline
-  says so in `detail` ("Likely cause: alice (arn...) removed invoke permission ... at ... from
-  ...") and carries the events in `related_events`.
+  says so in `detail` ("Likely cause: alice (arn...) removed invoke permission ...
+  (RemovePermission) at ... from ..."), in a last `CloudTrail ...` evidence line, and carries
+  the events in `related_events`.
 - `pattern(snapshot)` / `denial_span(snapshot)`: whether the function's denials look
   intermittent or continuous, with first/last seen (for the support bundle).
 

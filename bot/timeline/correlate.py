@@ -5,20 +5,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.report import Finding, Status, utc_iso
+from bot.report import Evidence, Finding, Status, utc_iso
 from bot.snapshot import CloudTrailEvent, Snapshot
 from bot.timeline.events import (
     KMS_CHANGES,
     Scope,
     actor_label,
+    as_dict,
     key_id,
     normalise_name,
+    org_scope,
     params_of,
     relevant_events,
+    response_of,
     service_prefix,
     text_of,
 )
-from bot.timeline.summary import added_statement, recreated_role, summarise, to_event
+from bot.timeline.summary import (
+    added_statement,
+    destination_targets,
+    recreated_role,
+    summarise,
+    to_event,
+)
 
 MAX_RELATED = 5
 
@@ -50,6 +59,8 @@ def _finding_kind(finding: Finding, snapshot: Snapshot) -> set[str]:
         and f":assumed-role/{role.rsplit('/', 1)[-1]}/" in finding.principal
     ):
         kinds.add("role")
+    if "scp" in finding.denied_by or "rcp" in finding.denied_by:
+        kinds.add("org")
     if any(a.startswith("kms:") for a in actions):
         kinds.add("kms")
     if any(a.startswith("ec2:") and "networkinterface" in a for a in actions):
@@ -59,6 +70,52 @@ def _finding_kind(finding: Finding, snapshot: Snapshot) -> set[str]:
     if not kinds and finding.principal is None and actions:
         kinds.add("role")
     return kinds
+
+
+def _names(finding: Finding, arn: str) -> bool:
+    """Whether the finding is about `arn` (its source, or one of its resources)."""
+    if not arn:
+        return False
+    return arn == finding.source or any(
+        r == arn or r.startswith(arn + "/") or r.startswith(arn + ":") for r in finding.resources
+    )
+
+
+def _lambda_wiring_score(name: str, event: CloudTrailEvent, finding: Finding) -> int:
+    """Mappings and destinations the function was wired to: a change that (re)pointed the
+    function at the resource the finding is about explains it."""
+    p = params_of(event)
+    if name in ("CreateEventSourceMapping", "UpdateEventSourceMapping"):
+        source = text_of(p.get("eventsourcearn") or response_of(event).get("eventsourcearn"))
+        targets = [arn for _, arn in destination_targets(p.get("destinationconfig"))]
+        if any(_names(finding, arn) for arn in targets):
+            return 2
+        if _names(finding, source):
+            return 2 if name == "CreateEventSourceMapping" else 1
+    if name in ("PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig"):
+        targets = [arn for _, arn in destination_targets(p.get("destinationconfig"))]
+        if any(_names(finding, arn) for arn in targets):
+            return 2
+    if name in ("UpdateFunctionConfiguration", "CreateFunction"):
+        target = as_dict(p.get("deadletterconfig")).get("targetArn")
+        if isinstance(target, str) and _names(finding, target):
+            return 2
+    return 0
+
+
+def _org_score(name: str, event: CloudTrailEvent, snapshot: Snapshot) -> int:
+    """An SCP/RCP change on the account's path, for a finding denied by an SCP or RCP."""
+    policy_ids, targets = org_scope(snapshot)
+    p = params_of(event)
+    policy = text_of(p.get("policyid"))
+    target = text_of(p.get("targetid"))
+    if name == "UpdatePolicy" and policy in policy_ids:
+        return 3
+    if name == "AttachPolicy" and target in targets:
+        return 3 if policy in policy_ids else 2
+    if name == "DetachPolicy" and target in targets:
+        return 2  # e.g. FullAWSAccess detached: nothing on that level allows any more
+    return 0
 
 
 def _score(event: CloudTrailEvent, finding: Finding, kinds: set[str], snapshot: Snapshot) -> int:
@@ -99,8 +156,15 @@ def _score(event: CloudTrailEvent, finding: Finding, kinds: set[str], snapshot: 
                 score = 2 if finding.source and source else 1
         elif name in ("DeleteFunction", "CreateFunction"):
             score = 1
-    if "trust" in kinds and service == "iam" and name in ("UpdateAssumeRolePolicy", "CreateRole"):
-        score = max(score, 3 if name == "UpdateAssumeRolePolicy" else 1)
+    scope = Scope.of(snapshot)
+    if "trust" in kinds and service == "iam" and scope.touches_role(event):
+        if name == "UpdateAssumeRolePolicy":
+            score = max(score, 3)
+        elif name == "DeleteRole":
+            # the role is gone: its deletion is the cause; re-created since: plausible
+            score = max(score, 3 if snapshot.role is None else 1)
+        elif name == "CreateRole":
+            score = max(score, 1)
     if "role" in kinds:
         if service == "iam":
             if name in ("DetachRolePolicy", "DeleteRolePolicy"):
@@ -122,6 +186,10 @@ def _score(event: CloudTrailEvent, finding: Finding, kinds: set[str], snapshot: 
                 score = max(score, 2 if recreated and "resource" in finding.denied_by else 1)
         if service == "lambda" and name == "UpdateFunctionConfiguration" and p.get("role"):
             score = max(score, 2)
+    if service == "lambda":
+        score = max(score, _lambda_wiring_score(name, event, finding))
+    if "org" in kinds and service == "organizations":
+        score = max(score, _org_score(name, event, snapshot))
     if service == "lambda" and name == "UpdateFunctionConfiguration":
         if "vpc" in kinds and "vpcconfig" in p:
             score = max(score, 2)
@@ -129,7 +197,7 @@ def _score(event: CloudTrailEvent, finding: Finding, kinds: set[str], snapshot: 
             score = max(score, 2)
         if "layer" in kinds and "layers" in p:
             score = max(score, 2)
-    neighbour = Scope.of(snapshot).neighbour_of(event)
+    neighbour = scope.neighbour_of(event)
     if neighbour is not None and (
         neighbour == finding.source
         or any(r == neighbour or r.startswith(neighbour + "/") for r in finding.resources)
@@ -143,14 +211,26 @@ def _score(event: CloudTrailEvent, finding: Finding, kinds: set[str], snapshot: 
 
 
 def cause_text(event: CloudTrailEvent, snapshot: Snapshot) -> str:
-    """`alice (arn) removed invoke permission x at 2026-...Z from 203.0.113.5`."""
+    """`alice (arn) removed invoke permission x (RemovePermission) at 2026-...Z from
+    203.0.113.5`."""
     who = actor_label(event.actor)
     if event.actor and who != event.actor:
         who = f"{who} ({event.actor})"
-    text = f"{who} {summarise(event, snapshot)} at {utc_iso(event.time)}"
+    text = f"{who} {summarise(event, snapshot)} ({normalise_name(event.name)})"
+    text += f" at {utc_iso(event.time)}"
     if event.source_ip:
         text += f" from {event.source_ip}"
     return text
+
+
+def cause_evidence(event: CloudTrailEvent, snapshot: Snapshot) -> Evidence:
+    """The likely cause as an evidence line, like the denials' CloudTrail lines."""
+    text = f"CloudTrail {utc_iso(event.time)} {normalise_name(event.name)}"
+    text += f" by {event.actor or 'an unknown caller'}"
+    if event.source_ip:
+        text += f" from {event.source_ip}"
+    text += f" (event {event.event_id}): {summarise(event, snapshot)}"
+    return Evidence(policy=None, sid=None, text=text[:1000])
 
 
 def correlate(findings: list[Finding], snapshot: Snapshot) -> list[Finding]:
@@ -181,6 +261,7 @@ def correlate(findings: list[Finding], snapshot: Snapshot) -> list[Finding]:
             finding.model_copy(
                 update={
                     "detail": detail,
+                    "evidence": [*finding.evidence, cause_evidence(best, snapshot)],
                     "related_events": [
                         *finding.related_events,
                         *[to_event(e, snapshot) for e in related],

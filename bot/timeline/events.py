@@ -89,9 +89,31 @@ NEIGHBOUR_CHANGES = {
     ("dynamodb", "DeleteResourcePolicy"): "resourcearn",
     ("ecr", "SetRepositoryPolicy"): "repositoryname",
     ("ecr", "DeleteRepositoryPolicy"): "repositoryname",
+    # an S3 trigger's notification configuration (the API PutBucketNotificationConfiguration
+    # is recorded as PutBucketNotification)
+    ("s3", "PutBucketNotification"): "bucketname",
+    ("s3", "PutBucketNotificationConfiguration"): "bucketname",
     # the trust policy of a role the function's code assumes
     ("iam", "UpdateAssumeRolePolicy"): "rolename",
 }
+#: changes to the function's own subnets and security groups (recorded by EC2 in the
+#: function's region): a deleted subnet or group, or changed rules, bear on its ENIs
+EC2_NETWORK_CHANGES = frozenset(
+    {
+        "DeleteSubnet",
+        "ModifySubnetAttribute",
+        "DeleteSecurityGroup",
+        "RevokeSecurityGroupEgress",
+        "RevokeSecurityGroupIngress",
+        "AuthorizeSecurityGroupEgress",
+        "AuthorizeSecurityGroupIngress",
+        "ModifySecurityGroupRules",
+    }
+)
+#: Organizations changes to SCPs/RCPs (recorded in the management account's us-east-1)
+ORG_POLICY_CHANGES = frozenset(
+    {"UpdatePolicy", "AttachPolicy", "DetachPolicy", "DeletePolicy", "DisablePolicyType"}
+)
 _DENIAL_MARKERS = ("accessdenied", "unauthorized", "notauthorized", "forbidden")
 
 
@@ -189,6 +211,11 @@ def params_of(event: CloudTrailEvent) -> dict[str, Any]:
     return {str(k).lower(): v for k, v in (event.request_parameters or {}).items()}
 
 
+def response_of(event: CloudTrailEvent) -> dict[str, Any]:
+    """responseElements with lower-cased keys (empty when absent or not an object)."""
+    return {str(k).lower(): v for k, v in as_dict(event.raw.get("responseElements")).items()}
+
+
 def function_name_of(value: Any) -> str | None:
     """The function name in a FunctionName parameter (name, name:qualifier, ARN, partial ARN)."""
     if not isinstance(value, str) or not value:
@@ -208,6 +235,26 @@ def text_of(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True)
+
+
+def org_policy_id(arn_or_id: str) -> str:
+    """`arn:aws:organizations::…:policy/o-…/service_control_policy/p-abcd` → `p-abcd`."""
+    return arn_or_id.rsplit("/", 1)[-1]
+
+
+def org_scope(snapshot: Snapshot) -> tuple[frozenset[str], frozenset[str]]:
+    """(SCP/RCP policy ids, targets from the root down to the account) of the snapshot's
+    organization read; empty when the organization was not read."""
+    org = snapshot.organization
+    if org is None:
+        return frozenset(), frozenset()
+    ids = {
+        org_policy_id(p.arn or p.name)
+        for levels in (org.scp, org.rcp)
+        for level in levels or []
+        for p in level
+    }
+    return frozenset(i for i in ids if i), frozenset(org.path)
 
 
 def neighbour_arns(snapshot: Snapshot) -> list[str]:
@@ -259,6 +306,11 @@ class Scope:
     region: str
     #: event sources, destinations, triggers and secrets
     neighbours: frozenset[str] = frozenset()
+    #: the function's subnets and security groups
+    network_ids: frozenset[str] = frozenset()
+    #: SCP/RCP ids on the account's path, and the path's targets (root, OUs, account)
+    org_policy_ids: frozenset[str] = frozenset()
+    org_targets: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> Scope:
@@ -274,6 +326,11 @@ class Scope:
                 policies.add(snapshot.role.boundary.arn)
         keys = {k for k in [fn.kms_key_arn, *snapshot.kms_keys] if k}
         key_ids = {key_id(k) for k in keys} | keys
+        network: set[str] = set()
+        if fn.vpc is not None:
+            network.update(fn.vpc.subnet_ids)
+            network.update(fn.vpc.security_group_ids)
+        org_ids, org_targets = org_scope(snapshot)
         return cls(
             function_name=fn.name,
             function_arns=frozenset(arns),
@@ -284,6 +341,9 @@ class Scope:
             esm_uuids=frozenset(m.uuid for m in snapshot.event_source_mappings),
             region=snapshot.region,
             neighbours=frozenset(neighbour_arns(snapshot)),
+            network_ids=frozenset(network),
+            org_policy_ids=org_ids,
+            org_targets=org_targets,
         )
 
     def neighbour_of(self, event: CloudTrailEvent) -> str | None:
@@ -321,11 +381,55 @@ class Scope:
         resource = params.get("resource")  # TagResource / UntagResource
         if isinstance(resource, str) and function_name_of(resource) == self.function_name:
             return True
+        # a mapping no longer in the snapshot (DeleteEventSourceMapping names only its UUID;
+        # the response names the function)
+        response = response_of(event)
+        if response.get("uuid") and str(response["uuid"]) in self.esm_uuids:
+            return True
+        for key in ("functionarn", "functionname"):
+            if function_name_of(response.get(key)) == self.function_name and (
+                key == "functionname" or self._same_region(response.get(key))
+            ):
+                return True
         return any(
             r in self.function_arns
             or r == self.function_name
             or (":function:" in r and function_name_of(r) == self.function_name)
             for r in event.resources
+        )
+
+    def _same_region(self, arn: Any) -> bool:
+        parts = str(arn).split(":")
+        return len(parts) < 4 or parts[3] in ("", self.region)
+
+    def touches_network(self, event: CloudTrailEvent) -> bool:
+        """A change to one of the function's subnets or security groups."""
+        if not self.network_ids:
+            return False
+        params = params_of(event)
+        for key in ("subnetid", "groupid"):
+            if text_of(params.get(key)) in self.network_ids:
+                return True
+        # ModifySecurityGroupRules: {"ModifySecurityGroupRulesRequest": {"GroupId": ...}}
+        for value in params.values():
+            if isinstance(value, dict):
+                inner = {str(k).lower(): v for k, v in value.items()}
+                if text_of(inner.get("groupid")) in self.network_ids:
+                    return True
+        return any(r in self.network_ids or key_id(r) in self.network_ids for r in event.resources)
+
+    def touches_org_policy(self, event: CloudTrailEvent) -> bool:
+        """An SCP/RCP on the account's path changed, or a policy was attached to or detached
+        from a target on it."""
+        if not self.org_targets and not self.org_policy_ids:
+            return False
+        params = params_of(event)
+        if text_of(params.get("policyid")) in self.org_policy_ids:
+            return True
+        if text_of(params.get("targetid")) in self.org_targets:
+            return True
+        return normalise_name(event.name) == "DisablePolicyType" and bool(
+            self.org_targets & {text_of(params.get("rootid"))}
         )
 
     def touches_role(self, event: CloudTrailEvent) -> bool:
@@ -364,6 +468,10 @@ def is_relevant(event: CloudTrailEvent, scope: Scope, snapshot: Snapshot) -> boo
         return True
     if service == "kms" and name in KMS_CHANGES and scope.touches_key(event):
         return True
+    if service == "ec2" and name in EC2_NETWORK_CHANGES and scope.touches_network(event):
+        return True
+    if service == "organizations" and name in ORG_POLICY_CHANGES:
+        return scope.touches_org_policy(event)
     return scope.neighbour_of(event) is not None
 
 

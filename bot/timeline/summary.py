@@ -105,6 +105,19 @@ def _config_changes(event: CloudTrailEvent, history: list[CloudTrailEvent]) -> l
     return parts
 
 
+def destination_targets(config: Any) -> list[tuple[str, str]]:
+    """[("on-failure", arn), ("on-success", arn)] of a Lambda DestinationConfig parameter
+    (CloudTrail writes `onFailure`/`destination`; the API `OnFailure`/`Destination`)."""
+    out: list[tuple[str, str]] = []
+    lowered = {str(k).lower(): v for k, v in as_dict(config).items()}
+    for key, label in (("onfailure", "on-failure"), ("onsuccess", "on-success")):
+        target = {str(k).lower(): v for k, v in as_dict(lowered.get(key)).items()}
+        arn = target.get("destination")
+        if isinstance(arn, str) and arn:
+            out.append((label, arn))
+    return out
+
+
 def _lambda_summary(name: str, event: CloudTrailEvent, history: list[CloudTrailEvent]) -> str:
     p = params_of(event)
     qualifier = f" (qualifier {p['qualifier']})" if p.get("qualifier") else ""
@@ -138,6 +151,11 @@ def _lambda_summary(name: str, event: CloudTrailEvent, history: list[CloudTrailE
     if name == "CreateEventSourceMapping":
         return f"created event source mapping from {text_of(p.get('eventsourcearn'))}"
     if name == "UpdateEventSourceMapping":
+        targets = destination_targets(p.get("destinationconfig"))
+        if targets:
+            return f"updated event source mapping {text_of(p.get('uuid'))}: " + ", ".join(
+                f"{when} destination {arn}" for when, arn in targets
+            )
         enabled = p.get("enabled")
         state = (
             {True: " (enabled)", False: " (disabled)"}.get(enabled, "")
@@ -151,6 +169,13 @@ def _lambda_summary(name: str, event: CloudTrailEvent, history: list[CloudTrailE
         verb = {"Create": "created", "Update": "updated", "Delete": "deleted"}[name[:6]]
         return f"{verb} alias {text_of(p.get('name'))}"
     if name.endswith("FunctionEventInvokeConfig"):
+        if name.startswith("Delete"):
+            return "deleted asynchronous invocation configuration (destinations)"
+        targets = destination_targets(p.get("destinationconfig"))
+        if targets:
+            return "set asynchronous invocation destinations: " + ", ".join(
+                f"{when} {arn}" for when, arn in targets
+            )
         return "changed asynchronous invocation configuration (destinations)"
     if name == "TagResource":
         return "tagged function: " + ", ".join(sorted(map(str, as_dict(p.get("tags")))))
@@ -259,8 +284,48 @@ def _denial_summary(event: CloudTrailEvent, snapshot: Snapshot) -> str:
     return f"{action}{on} denied to {who}"
 
 
+def _ec2_summary(name: str, event: CloudTrailEvent) -> str:
+    p = params_of(event)
+    group = text_of(p.get("groupid"))
+    if not group:
+        for value in p.values():
+            if isinstance(value, dict):
+                inner = {str(k).lower(): v for k, v in value.items()}
+                group = group or text_of(inner.get("groupid"))
+    subnet = text_of(p.get("subnetid"))
+    texts = {
+        "DeleteSubnet": f"deleted subnet {subnet}",
+        "ModifySubnetAttribute": f"changed attributes of subnet {subnet}",
+        "DeleteSecurityGroup": f"deleted security group {group}",
+        "RevokeSecurityGroupEgress": f"removed outbound rules of security group {group}",
+        "RevokeSecurityGroupIngress": f"removed inbound rules of security group {group}",
+        "AuthorizeSecurityGroupEgress": f"added outbound rules to security group {group}",
+        "AuthorizeSecurityGroupIngress": f"added inbound rules to security group {group}",
+        "ModifySecurityGroupRules": f"changed rules of security group {group}",
+    }
+    return texts.get(name, action_of(event))
+
+
+def _org_summary(name: str, event: CloudTrailEvent) -> str:
+    p = params_of(event)
+    policy = text_of(p.get("policyid"))
+    target = text_of(p.get("targetid"))
+    texts = {
+        "UpdatePolicy": f"changed organization policy {policy}",
+        "AttachPolicy": f"attached organization policy {policy} to {target}",
+        "DetachPolicy": f"detached organization policy {policy} from {target}",
+        "DeletePolicy": f"deleted organization policy {policy}",
+        "DisablePolicyType": (
+            f"disabled policy type {text_of(p.get('policytype'))} in {text_of(p.get('rootid'))}"
+        ),
+    }
+    return texts.get(name, action_of(event))
+
+
 def _neighbour_summary(name: str, event: CloudTrailEvent, arn: str) -> str:
     p = params_of(event)
+    if name.startswith("PutBucketNotification"):
+        return f"changed the event notifications of {arn}"
     if name == "SetQueueAttributes":
         attributes = p.get("attributes") or {}
         keys = sorted(attributes) if isinstance(attributes, dict) else []
@@ -290,6 +355,10 @@ def summarise(event: CloudTrailEvent, snapshot: Snapshot) -> str:
         text = _iam_summary(name, event, history)
     elif service == "kms":
         text = _kms_summary(name, event)
+    elif service == "ec2":
+        text = _ec2_summary(name, event)
+    elif service == "organizations":
+        text = _org_summary(name, event)
     else:
         neighbour = Scope.of(snapshot).neighbour_of(event)
         text = _neighbour_summary(name, event, neighbour) if neighbour else action_of(event)

@@ -215,9 +215,16 @@ def test_correlate_ties_removed_permission_to_invoke_finding() -> None:
     assert out.related_events[0].summary == "removed invoke permission s3-orders-upload"
     assert out.detail == (
         "No statement of the resource policy allows s3.amazonaws.com. Likely cause: alice "
-        f"({ALICE}) removed invoke permission s3-orders-upload at "
+        f"({ALICE}) removed invoke permission s3-orders-upload (RemovePermission) at "
         "2026-11-28T01:00:00Z from 203.0.113.5."
     )
+    # and as the finding's last evidence line
+    cause = out.evidence[-1]
+    assert cause.policy is None
+    assert cause.text.startswith(
+        f"CloudTrail 2026-11-28T01:00:00Z RemovePermission by {ALICE} from 203.0.113.5"
+    )
+    assert cause.text.endswith(": removed invoke permission s3-orders-upload")
     # the other removal is plausible too, and listed after the best one
     assert [e.summary for e in out.related_events][1] == "removed invoke permission events-nightly"
 
@@ -228,7 +235,10 @@ def test_correlate_without_add_event_uses_any_removal() -> None:
     )
     [out] = correlate([invoke_finding()], snapshot)
     assert "Likely cause: alice" in out.detail
-    assert "removed invoke permission s3-orders-upload at 2026-11-28T01:00:00Z" in out.detail
+    assert (
+        "removed invoke permission s3-orders-upload (RemovePermission) at 2026-11-28T01:00:00Z"
+        in out.detail
+    )
 
 
 def test_correlate_ignores_a_statement_that_is_back() -> None:

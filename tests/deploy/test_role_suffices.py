@@ -700,21 +700,25 @@ def test_static_scan_finds_what_was_recorded(recorded: Recorded) -> None:
     assert missing == [], "recorded operations the static scan did not find"
 
 
-#: which role sends an operation: the hub's own calls (assuming roles, opening support
-#: cases), the organization reader, or the read-only role (everything else)
-def _role_of(operation: str) -> str:
+#: which roles send an operation: the hub's own calls (assuming roles, opening support
+#: cases), the organization reader, or the read-only role (everything else); CloudTrail
+#: lookups are sent by both the read-only role (the function's account) and the
+#: organization reader (SCP changes in the management account)
+def _roles_of(operation: str) -> set[str]:
     if operation.startswith(("sts:", "support:")):
-        return "hub"
+        return {"hub"}
     if operation.startswith("organizations:"):
-        return "org"
-    return "readonly"
+        return {"org"}
+    if operation == "cloudtrail:LookupEvents":
+        return {"readonly", "org"}
+    return {"readonly"}
 
 
 def _needed(role: str) -> dict[str, list[str]]:
     """IAM action -> call sites, for the operations sent with `role`."""
     needed: dict[str, list[str]] = {}
     for operation, sites in _static_operations().items():
-        if _role_of(operation) != role:
+        if role not in _roles_of(operation):
             continue
         action = iam_action(operation)
         if action is not None:
