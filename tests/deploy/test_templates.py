@@ -127,9 +127,7 @@ def test_grants_only_named_read_actions(path: Path) -> None:
 def test_org_reader_reads_only_organizations(org_reader_template: dict[str, Any]) -> None:
     """Organizations reads, and the management account's event history (SCP changes)."""
     actions = granted_actions(org_reader_template)
-    assert {a for a in actions if not a.startswith("organizations:")} == {
-        "cloudtrail:LookupEvents"
-    }
+    assert {a for a in actions if not a.startswith("organizations:")} == {"cloudtrail:LookupEvents"}
     assert org_reader_template["Parameters"]["RoleName"]["Default"] == "LambdaWhyOrgReader"
 
 
