@@ -52,6 +52,17 @@ class PolicyError(ValueError):
     """A malformed policy document. The message names the policy, statement and field."""
 
 
+def _service_star(pattern: str) -> bool:
+    """Is a (lower-case) action pattern exactly `service:*`?"""
+    service = pattern[:-2]
+    return (
+        pattern.endswith(":*")
+        and bool(service)
+        and not has_wildcard(service)
+        and ":" not in service
+    )
+
+
 class ActionMatcher:
     """Action patterns, case-insensitive, `*` and `?` wildcards.
 
@@ -67,11 +78,10 @@ class ActionMatcher:
         self.everything = "*" in lowered
         self.exact = frozenset(p for p in lowered if not has_wildcard(p))
         wildcards = [p for p in lowered if has_wildcard(p) and p != "*"]
-        #: services named as `service:*` (a service prefix holds no wildcard)
-        self.services = frozenset(
-            p[:-2] for p in wildcards if p.endswith(":*") and not has_wildcard(p[:-2])
-        )
-        rest = [glob_to_regex(p) for p in wildcards if p[:-2] not in self.services]
+        #: services named as `service:*` (a non-empty service prefix, no wildcard, no colon)
+        by_service = [p for p in wildcards if _service_star(p)]
+        self.services = frozenset(p[:-2] for p in by_service)
+        rest = [glob_to_regex(p) for p in wildcards if p not in by_service]
         self.regex = re.compile("|".join(f"(?:{w})" for w in rest), re.DOTALL) if rest else None
         #: some pattern holds a wildcard: the matcher may match names it does not list
         self.wild = self.everything or bool(wildcards)

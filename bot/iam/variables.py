@@ -17,7 +17,6 @@ from bot.iam.wildcard import glob_to_regex
 Context = dict[str, tuple[str, ...]]
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
-_DEFAULT = re.compile(r"^\s*([^,]+?)\s*,\s*'([^']*)'\s*$")
 
 
 class Var:
@@ -123,17 +122,24 @@ def parse_template(text: str, variables: bool) -> Template | None:
         if inner in ("*", "?", "$"):
             parts.append(Escaped(inner))
         else:
-            with_default = _DEFAULT.match(inner)
-            if with_default:
-                parts.append(Var(with_default.group(1).lower(), with_default.group(2)))
-            else:
-                parts.append(Var(inner.lower(), None))
+            key, default = _split_default(inner)
+            parts.append(Var(key.lower(), default))
         pos = match.end()
     if pos < len(text):
         parts.append(text[pos:])
     if not any(isinstance(p, Var | Escaped) for p in parts):
         return None
     return Template(text, tuple(parts))
+
+
+def _split_default(inner: str) -> tuple[str, str | None]:
+    """`key, 'default'` -> (key, default); anything else is a bare key. (A split rather
+    than a regex: a backtracking pattern is quadratic on long runs of spaces.)"""
+    key, comma, rest = inner.partition(",")
+    key, rest = key.strip(), rest.strip()
+    if comma and key and len(rest) >= 2 and rest[0] == rest[-1] == "'" and "'" not in rest[1:-1]:
+        return key, rest[1:-1]
+    return inner, None
 
 
 @lru_cache(maxsize=8192)

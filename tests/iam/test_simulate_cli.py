@@ -219,3 +219,24 @@ def test_many_wildcard_patterns_do_not_stall_the_run() -> None:
     }
     [row] = simulate(lines_of(line))
     assert row["decision"] == "implicit_deny"
+
+
+def test_long_variable_text_does_not_stall_the_run() -> None:
+    resource = "arn:aws:s3:::b/${aws:x" + " " * 200_000 + "y}"
+    line = {
+        "id": "var",
+        "request": {"principal": "*", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"},
+        "policies": {
+            "resource": {
+                "Version": "2012-10-17",
+                "Statement": {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": resource,
+                },
+            }
+        },
+    }
+    [row] = simulate(lines_of(line))
+    assert row["decision"] == "implicit_deny"
