@@ -777,8 +777,12 @@ async def test_a_channel_the_bot_is_not_in_is_explained_to_the_user(
         assert "/invite" in told
         await s.api.quiet(1)
         assert not s.api.bot_messages(OUTSIDE)
+        # a private channel the bot was never invited to: Slack says channel_not_found
+        await s.slack.command(aws.arn("orders"), channel="G0PRIVATE")
+        await s.api.until(lambda: "channel_not_found" in _said_to(s), what="the user told")
+        assert not s.api.bot_messages("G0PRIVATE")
     finished = [a for a in s.audit() if a.get("event") == "job_finished"]
-    assert [a["outcome"] for a in finished] == ["cannot_post"]
+    assert [a["outcome"] for a in finished] == ["cannot_post", "cannot_post"]
 
 
 async def test_rate_limits_are_waited_out(aws: Aws, tmp_path: Path) -> None:
@@ -816,7 +820,7 @@ async def test_a_refused_reply_is_never_silently_lost(aws: Aws, tmp_path: Path) 
 
 
 async def test_web_api_errors_on_buttons_reach_the_user(aws: Aws, tmp_path: Path) -> None:
-    async with serve(aws, tmp_path) as s:
+    async with serve(aws, tmp_path, ESCALATION_CHANNEL=OUTSIDE) as s:
         await s.slack.command(aws.arn("orders"))
         parent = await finished_parent(s.api, CHANNEL)
         # Export: Slack refuses the upload
@@ -827,6 +831,17 @@ async def test_web_api_errors_on_buttons_reach_the_user(aws: Aws, tmp_path: Path
         s.api.fail("views.open", "expired_trigger_id")
         await s.slack.click(parent, "Escalate")
         await s.api.until(lambda: "expired_trigger_id" in _said_to(s), what="modal failure told")
+        # again; the escalation channel is one the bot was not invited to
+        await s.slack.click(parent, "Escalate")
+        view = (await s.api.until(lambda: s.api.views, what="views.open"))[0]
+        await s.slack.submit(view, {})
+        await s.api.until(
+            lambda: any(
+                "not_in_channel" in _all_text(m) and OUTSIDE in _all_text(m)
+                for m in s.api.thread(CHANNEL, parent.ts)
+            ),
+            what="escalation failure in the thread",
+        )
         # the parent was deleted: Rerun still answers in the thread
         s.api.fail("chat.update", "message_not_found", times=5)
         replies = len(s.api.thread(CHANNEL, parent.ts))
