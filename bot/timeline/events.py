@@ -269,21 +269,36 @@ def neighbour_arns(snapshot: Snapshot) -> list[str]:
     return [a for a in dict.fromkeys(arns) if a and a.startswith("arn:")]
 
 
-def neighbour_arn(event_source: str, value: str) -> str | None:
+def _queue_region(host: str, default: str) -> str:
+    """The region in a queue URL's host: `sqs.<region>.amazonaws.com`,
+    `<region>.queue.amazonaws.com`, `queue.amazonaws.com` (us-east-1); else `default` (an
+    emulator's host: SQS records its events in the queue's region)."""
+    parts = host.split(":", maxsplit=1)[0].split(".")
+    if len(parts) > 3 and parts[0] == "sqs":
+        return parts[1]
+    if len(parts) > 3 and parts[1] == "queue":
+        return parts[0]
+    if parts[:3] == ["queue", "amazonaws", "com"]:
+        return "us-east-1"
+    return default
+
+
+def neighbour_arn(event_source: str, value: str, region: str = "") -> str | None:
     """The ARN (or ARN prefix) a neighbour-change parameter names: queue URL, bucket name,
-    topic/stream/table ARN, secret name or ARN."""
+    topic/stream/table ARN, secret name or ARN. `region`: where the event was recorded."""
     if not value:
         return None
     if value.startswith("arn:"):
         return value
     service = service_prefix(event_source)
-    if service == "sqs" and value.startswith("https://"):
-        # https://sqs.<region>.amazonaws.com/<account>/<name>
-        host, _, path = value.removeprefix("https://").partition("/")
-        account, _, name = path.partition("/")
-        parts = host.split(".")
-        region = parts[1] if len(parts) > 3 and parts[0] == "sqs" else ""
-        return f"arn:aws:sqs:{region}:{account}:{name}" if region else None
+    if service == "sqs" and "://" in value:
+        # https://sqs.<region>.amazonaws.com/<account>/<name> (or an older or local host)
+        host, _, path = value.split("://", 1)[1].partition("/")
+        account, _, name = path.strip("/").partition("/")
+        queue_region = _queue_region(host, region)
+        if account and name and queue_region:
+            return f"arn:aws:sqs:{queue_region}:{account}:{name}"
+        return None
     if service == "s3":
         return f"arn:aws:s3:::{value}"
     return None
@@ -352,7 +367,7 @@ class Scope:
         if key is None:
             return None
         value = text_of(params_of(event).get(key))
-        named = neighbour_arn(event.source, value)
+        named = neighbour_arn(event.source, value, str(event.raw.get("awsRegion") or ""))
         for arn in self.neighbours:
             if named and (arn == named or arn.startswith(named + "-")):  # secret name suffix
                 return arn
@@ -435,6 +450,10 @@ class Scope:
     def touches_role(self, event: CloudTrailEvent) -> bool:
         params = params_of(event)
         if params.get("rolename") == self.role_name:
+            return True
+        # sts:AssumeRole of the role (Lambda's, denied when the trust policy is broken): a
+        # failed call's record may list no resources
+        if params.get("rolearn") == self.role_arn:
             return True
         return self.role_arn in event.resources or self.role_name in event.resources
 

@@ -583,8 +583,28 @@ def seed(s: Seeder) -> list[Case]:
         params={"roleName": "billing-role", "policyDocument": json.dumps(ec2_trust)},
         ip="198.51.100.20",
     )
+    # Lambda's own sts:AssumeRole, refused since (a failed call's record lists no resources)
+    lambda_denied = rec(
+        "AssumeRole",
+        "sts.amazonaws.com",
+        {"type": "AWSService", "invokedBy": "lambda.amazonaws.com"},
+        ago=timedelta(minutes=20),
+        params={"roleArn": role_arn("billing-role"), "roleSessionName": "billing"},
+        error=("AccessDenied", "Access denied"),
+        read_only=True,
+        ip="lambda.amazonaws.com",
+        agent="lambda.amazonaws.com",
+    )
     cases.append(
-        Case("trust", arn, "execution-role-trust", trust, [trust], action="sts:AssumeRole")
+        Case(
+            "trust",
+            arn,
+            "execution-role-trust",
+            trust,
+            [trust, lambda_denied],
+            also=("AssumeRole",),
+            action="sts:AssumeRole",
+        )
     )
 
     # 10. the execution role was changed to one that cannot write logs
@@ -730,7 +750,7 @@ def seed(s: Seeder) -> list[Case]:
         BOB,
         ago=timedelta(hours=1),
         params={
-            "queueUrl": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/audit-in",
+            "queueUrl": url,  # as an emulator's client wrote it
             "attributes": {"Policy": json.dumps(deny)},
         },
         ip="198.51.100.20",
@@ -1013,7 +1033,7 @@ def seed(s: Seeder) -> list[Case]:
         BOB,
         ago=timedelta(hours=2),
         params={
-            "queueUrl": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/leads-in",
+            "queueUrl": f"https://queue.amazonaws.com/{ACCOUNT}/leads-in",  # legacy host
             "attributes": {"KmsMasterKeyId": queue_key},
         },
         ip="198.51.100.20",
