@@ -799,7 +799,35 @@ def seed(s: Seeder) -> list[Case]:
         resources=[{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": key}],
         agent=CONSOLE_AGENT,
     )
-    cases.append(Case("key-policy", arn, "env-kms", key_policy, [key_policy], action="kms:Decrypt"))
+    # then the code's own kms:Decrypt was refused (KMS writes AccessDeniedException)
+    decrypt_denied = rec(
+        "Decrypt",
+        "kms.amazonaws.com",
+        assumed("tax-role", "tax"),
+        ago=timedelta(minutes=40),
+        params={"encryptionAlgorithm": "SYMMETRIC_DEFAULT"},
+        error=(
+            "AccessDeniedException",
+            f"User: arn:aws:sts::{ACCOUNT}:assumed-role/tax-role/tax is not authorized to "
+            f"perform: kms:Decrypt on resource: {key} because no resource-based policy allows "
+            "the kms:Decrypt action",
+        ),
+        read_only=True,
+        resources=[{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": key}],
+        ip="3.91.20.118",
+        agent=LAMBDA_SDK,
+    )
+    cases.append(
+        Case(
+            "key-policy",
+            arn,
+            "env-kms",
+            key_policy,
+            [key_policy, decrypt_denied],
+            also=("Decrypt",),
+            action="kms:Decrypt",
+        )
+    )
 
     # 16. the function's code was denied dynamodb:PutItem after its table policy was deleted
     role = s.role(
@@ -1350,6 +1378,12 @@ def verify(case: Case, code: int, out: str, err: str) -> list[str]:
             for e in finding["evidence"]
         ):
             problems.append(f"no CloudTrail evidence line: {finding['evidence']}")
+    # the function's own denials are findings, tied to the same change
+    for finding in doc["findings"]:
+        if finding["check"] == "cloudtrail-denials" and finding["status"] == "fail":
+            related = finding.get("related_events") or []
+            if not related or not same(related[0], cause):
+                problems.append(f"cloudtrail-denials not tied to {cause['eventName']}: {related}")
     trail_gaps = [g for g in doc["gaps"] if g["operation"] == "cloudtrail:LookupEvents"]
     if trail_gaps:
         problems.append(f"CloudTrail gaps: {trail_gaps}")
@@ -1385,7 +1419,7 @@ async def test_every_breaking_change_is_listed_and_tied_to_its_finding(world: Wo
 
 
 #: a few cases of different kinds, for the endpoint variants
-SAMPLE = ["s3-removed", "vpc-detached", "role-switched", "key-policy", "code-denied"]
+SAMPLE = ["s3-removed", "vpc-detached", "key-policy", "code-denied"]
 
 
 @pytest.mark.parametrize(
