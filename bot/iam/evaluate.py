@@ -24,6 +24,7 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -230,6 +231,15 @@ class _Plan:
         #: statements, explanation); filled with the memo tables on
         self.shapes: dict[int, _Shape] = {}
 
+    def held(self, given: Mapping[str, Any]) -> int:
+        """`mask` for a request's given context, read through the plan's own Reader."""
+        reader = self.reader
+        if reader is None:
+            # builds the part of a context that the tests read
+            base = base_context(self.caller, self.resource_account)
+            reader = self.reader = Reader(base, self.reads)
+        return self.mask(reader.read(given))
+
     def mask(self, ctx: Context) -> int:
         """Which context-dependent statements hold in this request's context."""
         resource = self.resource
@@ -369,56 +379,78 @@ def _hit(ptype: PolicyType, policy: Policy, statement: Statement) -> Hit:
     return found
 
 
-def _policies_key(policies: PolicySet) -> tuple[Any, ...]:
-    """The policy objects of a set (parsed policies are never changed after parsing)."""
-    scp = policies.scp
-    rcp = policies.rcp
-    return (
-        tuple(policies.identity),
-        policies.resource,
-        policies.boundary,
-        policies.session,
-        None if scp is None else tuple(map(tuple, scp)),
-        None if rcp is None else tuple(map(tuple, rcp)),
-    )
-
-
-_PLANS: dict[tuple[Any, ...], _Plan] = {}
+#: a policy set as a plan was built for: copies of its lists, the policy objects, the plan
+_Built = tuple[
+    list[Policy],
+    Policy | None,
+    Policy | None,
+    Policy | None,
+    list[list[Policy]] | None,
+    list[list[Policy]] | None,
+    "_Plan",
+]
+#: (principal, action, resource, resource account) -> the plans built for policy sets
+_PLANS: dict[tuple[str, str, str, str | None], list[_Built]] = {}
 memo.on_clear(_PLANS.clear)
+#: policy sets kept per request's static parts
+_SETS_LIMIT = 8
 #: distinct condition outcomes kept per plan
 _SHAPES_LIMIT = 64
 _ENABLED = memo.ENABLED
 #: a Decision built from already-valid values, as `_construct` does, inlined for the hot path
 _new = Decision.__new__
-_setattr = object.__setattr__
 _DECISION_FIELDS = frozenset(Decision.model_fields)
+#: BaseModel's own slot descriptors, called directly (cheaper than object.__setattr__)
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def _copy_levels(levels: list[list[Policy]] | None) -> list[list[Policy]] | None:
+    """A copy that compares equal to `levels` (of the same sequence types) until it changes."""
+    return None if levels is None else type(levels)(level[:] for level in levels)
 
 
 def evaluate(request: Request, policies: PolicySet) -> Decision:
     """Decide one request as AWS would, and say why. Pure; never raises on valid models."""
     if _ENABLED[0]:
-        key = (
-            request.principal,
-            request.action,
-            request.resource,
-            request.resource_account,
-            _policies_key(policies),
-        )
-        plan = _PLANS.get(key)
+        key = (request.principal, request.action, request.resource, request.resource_account)
+        plan = None
+        found = _PLANS.get(key)
+        if found is not None:
+            # the plan built for the same policy objects (parsed policies never change)
+            for identity, resource, boundary, session, scp, rcp, candidate in found:
+                if (
+                    resource is policies.resource
+                    and boundary is policies.boundary
+                    and session is policies.session
+                    and identity == policies.identity
+                    and scp == policies.scp
+                    and rcp == policies.rcp
+                ):
+                    plan = candidate
+                    break
         if plan is None:
             plan = _Plan(request, policies)
-            if len(_PLANS) >= memo.LIMIT:
-                _PLANS.clear()
-            _PLANS[key] = plan
-        if plan.tests:
-            reader = plan.reader
-            if reader is None:
-                # builds the part of a context that the tests read
-                base = base_context(plan.caller, plan.resource_account)
-                reader = plan.reader = Reader(base, plan.reads)
-            mask = plan.mask(reader.read(request.context))
-        else:
-            mask = 0
+            if found is None:
+                if len(_PLANS) >= memo.LIMIT:
+                    _PLANS.clear()
+                found = _PLANS[key] = []
+            elif len(found) >= _SETS_LIMIT:
+                found.clear()
+            found.append(
+                (
+                    policies.identity[:],
+                    policies.resource,
+                    policies.boundary,
+                    policies.session,
+                    _copy_levels(policies.scp),
+                    _copy_levels(policies.rcp),
+                    plan,
+                )
+            )
+        mask = plan.held(request.context) if plan.tests else 0
         shapes = plan.shapes
         shape = shapes.get(mask)
         if shape is None:
@@ -436,9 +468,8 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
         shape = plan.conclude(request, policies, mask)
     verdict, denied_by, refs, explanation = shape
     decision = _new(Decision)
-    _setattr(
+    _set_dict(
         decision,
-        "__dict__",
         {
             "verdict": verdict,
             "denied_by": list(denied_by),
@@ -446,9 +477,9 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
             "explanation": explanation,
         },
     )
-    _setattr(decision, "__pydantic_fields_set__", set(_DECISION_FIELDS))
-    _setattr(decision, "__pydantic_extra__", None)
-    _setattr(decision, "__pydantic_private__", None)
+    _set_fields(decision, set(_DECISION_FIELDS))
+    _set_extra(decision, None)
+    _set_private(decision, None)
     return decision
 
 

@@ -220,3 +220,25 @@ def test_clear_memos_keeps_answers() -> None:
     before = evaluate(request, SETS[1])
     clear_memos()
     assert evaluate(request, SETS[1]) == before
+
+
+def test_a_changed_policy_set_is_not_answered_from_the_memo() -> None:
+    allow = parse_policy({"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}})
+    deny = parse_policy({"Statement": {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}})
+    request = Request(principal=f"arn:aws:iam::{A}:user/a", action="s3:GetObject", resource="*")
+    policies = PolicySet(identity=[allow], scp=[[SCP]])
+    assert evaluate(request, policies).allowed
+    policies.identity.append(deny)  # the same list, changed in place
+    assert evaluate(request, policies).verdict.value == "explicit_deny"
+    policies.identity.pop()
+    assert evaluate(request, policies).allowed
+    assert policies.scp is not None
+    policies.scp[0][0] = deny
+    assert evaluate(request, policies).verdict.value == "explicit_deny"
+    policies.scp[0][0] = SCP
+    policies.scp.append([])  # a level that allows nothing
+    assert evaluate(request, policies).denied_by[0].value == "scp"
+    # sequences of other types than lists are compared as they are
+    as_tuples = PolicySet(identity=(allow,), scp=([SCP],))  # type: ignore[arg-type]
+    assert evaluate(request, as_tuples).allowed
+    assert evaluate(request, as_tuples).allowed
