@@ -52,6 +52,12 @@ class PolicyError(ValueError):
     """A malformed policy document. The message names the policy, statement and field."""
 
 
+#: how a statement's Action/NotAction covers the actions of one service
+NEVER = 0
+ALWAYS = 1
+DEPENDS = 2
+
+
 def _service_star(pattern: str) -> bool:
     """Is a (lower-case) action pattern exactly `service:*`?"""
     service = pattern[:-2]
@@ -70,7 +76,17 @@ class ActionMatcher:
     service, compared by the service prefix).
     """
 
-    __slots__ = ("everything", "exact", "patterns", "regex", "services", "wild")
+    __slots__ = (
+        "any_service",
+        "everything",
+        "exact",
+        "exact_services",
+        "patterns",
+        "regex",
+        "regex_services",
+        "services",
+        "wild",
+    )
 
     def __init__(self, patterns: list[str]) -> None:
         self.patterns = tuple(patterns)
@@ -85,6 +101,23 @@ class ActionMatcher:
         self.regex = re.compile("|".join(f"(?:{w})" for w in rest), re.DOTALL) if rest else None
         #: some pattern holds a wildcard: the matcher may match names it does not list
         self.wild = self.everything or bool(wildcards)
+        #: the services of the exact names, and the service parts (before the first
+        #: colon) of the regex patterns; `any_service`: some regex pattern's service part
+        #: holds a wildcard (or it has no colon), so it may match any service
+        self.exact_services = frozenset(p.partition(":")[0] for p in self.exact)
+        heads = [p.partition(":") for p in wildcards if p not in by_service]
+        self.regex_services = frozenset(h for h, colon, _ in heads if colon and not has_wildcard(h))
+        self.any_service = any(not colon or has_wildcard(h) for h, colon, _ in heads)
+
+    def covers(self, service: str | None) -> int:
+        """Does the matcher match the actions `service:...` it does not name exactly:
+        ALWAYS, NEVER, or it DEPENDS on the action name? (None: a service that none of
+        its patterns names.)"""
+        if self.everything or (service is not None and service in self.services):
+            return ALWAYS
+        if self.any_service or (service is not None and service in self.regex_services):
+            return DEPENDS
+        return NEVER
 
     def matches(self, action: str) -> bool:
         """`action` must already be lower case."""
@@ -224,10 +257,10 @@ class Policy:
     """A parsed policy document with its label (e.g. an ARN or "identity[0]")."""
 
     __slots__ = (
-        "_anywhere",
+        "_buckets",
         "_by_action",
-        "_by_service",
         "_index",
+        "_other",
         "_wild",
         "document",
         "id",
@@ -263,37 +296,56 @@ class Policy:
                     if name not in self._index:
                         self._index[name] = tuple(s for s in statements if s.matches_action(name))
         self._wild = tuple(s for s in statements if s.not_action or s.actions.wild)
-        #: when every wildcard is `*` or `service:*` (no NotAction, no other wildcard), the
-        #: statements covering an action outside the index depend only on its service:
-        #: service -> statements, and `_anywhere` for the other services (else None)
-        self._by_service: dict[str, tuple[Statement, ...]] | None = None
-        self._anywhere: tuple[Statement, ...] = ()
-        if not any(s.not_action or s.actions.regex is not None for s in self._wild):
-            services = {name for s in self._wild for name in s.actions.services}
-            self._by_service = {
-                service: tuple(
-                    s for s in self._wild if s.actions.everything or service in s.actions.services
-                )
-                for service in services
-            }
-            self._anywhere = tuple(s for s in self._wild if s.actions.everything)
+        #: an action outside the index, `service:name`, is covered by the `_wild`
+        #: statements that cover its service ALWAYS, and by those that DEPEND on the name
+        #: if they match it: per service named in the policy, and `_other` for the rest,
+        #: (the statements when none DEPENDS, else None; (statement, always) pairs)
+        services: set[str] = set()
+        for statement in self._wild:
+            m = statement.actions
+            services |= m.services | m.regex_services
+            if statement.not_action:
+                services |= m.exact_services
+        self._buckets = {service: self._bucket(service) for service in services}
+        self._other = self._bucket(None)
         #: lower-case action not in the index -> its statements (memo)
         self._by_action: dict[str, tuple[Statement, ...]] = {}
+
+    def _bucket(
+        self, service: str | None
+    ) -> tuple[tuple[Statement, ...] | None, tuple[tuple[Statement, bool], ...]]:
+        """The `_wild` statements that may cover `service:...` outside the index (None:
+        a service the policy does not name)."""
+        pairs: list[tuple[Statement, bool]] = []
+        for statement in self._wild:
+            m = statement.actions
+            covers = m.covers(service)
+            if statement.not_action:
+                if covers == NEVER and service is not None and service in m.exact_services:
+                    covers = DEPENDS
+                covers = {ALWAYS: NEVER, NEVER: ALWAYS}.get(covers, DEPENDS)
+            if covers != NEVER:
+                pairs.append((statement, covers == ALWAYS))
+        sure = tuple(s for s, _ in pairs) if all(always for _, always in pairs) else None
+        return sure, tuple(pairs)
 
     def candidates(self, action: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction matches `action` (lower case)."""
         found = self._index.get(action)
         if found is not None:
             return found
-        by_service = self._by_service
-        if by_service is not None:
-            service, colon, _ = action.partition(":")
-            return by_service.get(service, self._anywhere) if colon else self._anywhere
+        service, colon, _ = action.partition(":")
+        if colon:
+            sure, pairs = self._buckets.get(service, self._other)
+            if sure is not None:
+                return sure
+        else:  # not `service:name`: every statement with a wildcard is checked
+            pairs = tuple((s, False) for s in self._wild)
         if not memo.enabled():
-            return tuple(s for s in self._wild if s.matches_action(action))
+            return tuple(s for s, always in pairs if always or s.matches_action(action))
         found = self._by_action.get(action)
         if found is None:
-            found = tuple(s for s in self._wild if s.matches_action(action))
+            found = tuple(s for s, always in pairs if always or s.matches_action(action))
             if len(self._by_action) >= _MEMO_LIMIT:
                 self._by_action.clear()
             self._by_action[action] = found
