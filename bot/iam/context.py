@@ -144,19 +144,20 @@ class Reader:
     request shape mostly share it), so names are lower-cased once per sequence.
     """
 
-    __slots__ = ("base", "clock", "epoch", "keys", "positions")
+    __slots__ = ("base", "clock", "epoch", "keys", "positions", "timed")
 
     def __init__(self, base: Context, keys: frozenset[str]) -> None:
         self.keys = keys
         self.base = {key: value for key, value in base.items() if key in keys}
         self.clock = "aws:currenttime" in keys
         self.epoch = "aws:epochtime" in keys
+        self.timed = self.clock or self.epoch
         #: given key names, in order -> (name, lower-case name) of those read
         self.positions: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
 
     def read(self, given: Mapping[str, Any]) -> Context:
-        ctx = self.base.copy()
-        if self.clock or self.epoch:
+        ctx = self.base.copy() if self.base else {}
+        if self.timed:
             current, epoch = _now()
             if self.clock:
                 ctx["aws:currenttime"] = current

@@ -92,7 +92,7 @@ class Condition:
             # one value: every mode below reduces to the one test (negated: its opposite)
             if self.negated:
                 return not test(values[0], ctx)
-            return bool(test(values[0], ctx))
+            return test(values[0], ctx)
         if self.negated:
             if self.set_mode == ANY:
                 return any(not test(v, ctx) for v in values)
